@@ -1,0 +1,76 @@
+"""Dependencies every router shares: settings, a database session, the caller and its role.
+
+Routes declare their role with one of the `Viewer`, `Editor`, `Approver`, `Admin` aliases; the
+auth matrix test reads `required_role` off the dependency to check every route has one.
+"""
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from cowans.auth.errors import AuthErrorCode
+from cowans.auth.service import Principal, authenticate
+from cowans.config import Settings
+from cowans.db.models import Role
+from cowans.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler succeeds, else rolled back."""
+    with request.app.state.session_factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            AuthErrorCode.NOT_AUTHENTICATED, "Send 'Authorization: Bearer <token>'."
+        )
+    principal = authenticate(session, settings, credentials.credentials)
+    # Plain ids for the audit entry: the ORM object may be expired by a rollback by then.
+    request.state.actor_user_id = principal.user.id
+    request.state.actor_token_id = principal.api_token_id
+    return principal
+
+
+def require_role(role: Role) -> Callable[..., Principal]:
+    def dependency(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(role)
+        return principal
+
+    dependency.required_role = role  # type: ignore[attr-defined]
+    return dependency
+
+
+Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
+Editor = Annotated[Principal, Depends(require_role(Role.EDITOR))]
+Approver = Annotated[Principal, Depends(require_role(Role.APPROVER))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+def audit(request: Request, **details: object) -> None:
+    """Add facts to this request's audit entry (ids, names; never secrets)."""
+    request.state.audit_details = {**getattr(request.state, "audit_details", {}), **details}

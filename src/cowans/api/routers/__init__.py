@@ -1,0 +1,1 @@
+"""One router per API family of the contract (see ../shared/API.md)."""

@@ -1,0 +1,1 @@
+"""Who may do what: users, passwords, access and API tokens, roles, login rate limits."""

@@ -1,0 +1,108 @@
+"""Settings, read once from the environment and an optional `.env` file.
+
+Names follow the original specification (``PARALLEL_SYNC_MAX_WORKERS`` and friends), so the
+variables carry no prefix. Every field here is documented in the README; a test keeps the two
+in step.
+"""
+
+import secrets
+from enum import StrEnum
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_KEY_LENGTH = 32
+# Values people paste from examples; refusing them outside development is the point.
+WEAK_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the app; the message says which variable to fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    environment: Environment = Environment.DEVELOPMENT
+    secret_key: SecretStr = SecretStr("")
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    queue_url: str = ""
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 5000
+    log_level: str = "INFO"
+    log_format: Annotated[str, Field(pattern="^(text|json)$")] = "text"
+
+    access_token_expire_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    api_token_default_expire_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
+    login_failure_window_seconds: Annotated[int, Field(ge=1)] = 900
+    demo_admin_email: str = "admin@cowans.local"
+
+    parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
+    parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
+    parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000
+    graphql_max_complexity: Annotated[int, Field(ge=1, le=1000)] = 1000
+    graphql_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
+    ratelimit_calls_per_second: Annotated[float, Field(gt=0)] = 4
+    enable_parallel_sync: bool = True
+    enable_staged_changes: bool = True
+    enable_swarm_mode: bool = False
+
+    @model_validator(mode="after")
+    def _fill_defaults_under_data_dir(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'cowans.db'}"
+        if not self.queue_url:
+            self.queue_url = f"sqlite:///{self.data_dir / 'queue.db'}"
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT
+
+    def check_secret_key(self) -> None:
+        """Refuse to run with a guessable key anywhere but on a developer's machine."""
+        if self.is_development:
+            return
+        key = self.secret_key.get_secret_value()
+        if key.strip().lower() in WEAK_SECRET_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                f"characters when ENVIRONMENT={self.environment.value} "
+                '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The key every token and encrypted column derives from.
+
+        In development an unset SECRET_KEY is generated once and kept in the data directory, so
+        a newcomer needs no configuration and encrypted store tokens survive restarts.
+        """
+        self.check_secret_key()
+        key = self.secret_key.get_secret_value()
+        if key:
+            return key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_urlsafe(48))
+        return key_file.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings` instead of patching this."""
+    return Settings()

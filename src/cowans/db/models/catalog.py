@@ -1,0 +1,95 @@
+"""The master catalog: what Cowan's sells, assembled from Etilize content and Xorosoft data."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cowans.db.base import Base, TimestampMixin
+from cowans.db.types import JSONType, UTCDateTime
+
+MONEY = Numeric(12, 2)
+
+
+class Product(TimestampMixin, Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handle: Mapped[str] = mapped_column(String(255), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    vendor: Mapped[str] = mapped_column(String(255), default="", index=True)
+    product_type: Mapped[str] = mapped_column(String(255), default="", index=True)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    seo_title: Mapped[str] = mapped_column(String(255), default="")
+    seo_description: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    variants: Mapped[list["ProductVariant"]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductVariant.position"
+    )
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductImage.position"
+    )
+    metafields: Mapped[list["ProductMetafield"]] = relationship(
+        back_populates="product", cascade="all, delete-orphan"
+    )
+
+
+class ProductVariant(TimestampMixin, Base):
+    __tablename__ = "product_variants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(255), unique=True)
+    barcode: Mapped[str] = mapped_column(String(255), default="")
+    price: Mapped[Decimal | None] = mapped_column(MONEY)
+    compare_at_price: Mapped[Decimal | None] = mapped_column(MONEY)
+    inventory_policy: Mapped[str] = mapped_column(String(20), default="deny")
+    taxable: Mapped[bool] = mapped_column(Boolean, default=True)
+    requires_shipping: Mapped[bool] = mapped_column(Boolean, default=True)
+    weight_grams: Mapped[Decimal | None] = mapped_column(Numeric(12, 3))
+    weight_unit: Mapped[str] = mapped_column(String(10), default="g")
+    option1_name: Mapped[str] = mapped_column(String(255), default="Title")
+    option1_value: Mapped[str] = mapped_column(String(255), default="Default Title")
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    inventory: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+
+class ProductImage(Base):
+    __tablename__ = "product_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    src: Mapped[str] = mapped_column(String(2048))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+    alt_text: Mapped[str] = mapped_column(String(512), default="")
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+
+class ProductMetafield(Base):
+    __tablename__ = "product_metafields"
+    __table_args__ = (UniqueConstraint("product_id", "namespace", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    namespace: Mapped[str] = mapped_column(String(255), default="custom")
+    key: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(100), default="list.single_line_text_field")
+    value: Mapped[Any] = mapped_column(JSONType)
+
+    product: Mapped[Product] = relationship(back_populates="metafields")

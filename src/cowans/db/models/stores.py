@@ -1,0 +1,25 @@
+"""Shopify shops the catalog publishes to."""
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cowans.db.base import Base, TimestampMixin
+from cowans.db.types import EncryptedText, JSONType, UTCDateTime
+
+
+class Store(TimestampMixin, Base):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    shop_domain: Mapped[str] = mapped_column(String(255), unique=True)
+    access_token: Mapped[str] = mapped_column(EncryptedText())
+    api_version: Mapped[str] = mapped_column(String(20), default="2026-10")
+    admin_url: Mapped[str] = mapped_column(String(500), default="")
+    location_map: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    plan: Mapped[str] = mapped_column(String(50), default="")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

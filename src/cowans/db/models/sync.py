@@ -1,0 +1,106 @@
+"""Jobs, staged changes awaiting review, and the history of every sync run."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cowans.db.base import Base, TimestampMixin, utcnow
+from cowans.db.types import JSONType, StrEnumType, UTCDateTime
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class StagedChangeStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CONFLICT = "conflict"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+
+class SyncJob(TimestampMixin, Base):
+    """The source of truth for every long-running job: imports, pulls, pushes, batches."""
+
+    __tablename__ = "sync_jobs"
+    __table_args__ = (Index("ix_sync_jobs_state_kind", "state", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    state: Mapped[JobState] = mapped_column(StrEnumType(JobState), default=JobState.QUEUED)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    config: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncStaging(TimestampMixin, Base):
+    """One reviewed difference between the catalog and a store, in either direction."""
+
+    __tablename__ = "sync_staging"
+    __table_args__ = (Index("ix_sync_staging_store_id_status", "store_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_jobs.id", ondelete="SET NULL"), index=True
+    )
+    product_id: Mapped[int | None] = mapped_column(
+        ForeignKey("products.id", ondelete="SET NULL"), index=True
+    )
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    shopify_product_id: Mapped[str | None] = mapped_column(String(100))
+    direction: Mapped[str] = mapped_column(String(10))
+    operation_type: Mapped[str] = mapped_column(String(10))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[StagedChangeStatus] = mapped_column(
+        StrEnumType(StagedChangeStatus), default=StagedChangeStatus.PENDING
+    )
+    conflict_fields: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    approval_rule: Mapped[str | None] = mapped_column(String(100))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncHistory(Base):
+    """One row per finished sync run, with its counters and performance figures."""
+
+    __tablename__ = "sync_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_jobs.id", ondelete="SET NULL"), index=True
+    )
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
+    sync_type: Mapped[str] = mapped_column(String(50))
+    direction: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    total_items: Mapped[int] = mapped_column(Integer, default=0)
+    processed_items: Mapped[int] = mapped_column(Integer, default=0)
+    succeeded_items: Mapped[int] = mapped_column(Integer, default=0)
+    failed_items: Mapped[int] = mapped_column(Integer, default=0)
+    performance_metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    error_message: Mapped[str | None] = mapped_column(Text)

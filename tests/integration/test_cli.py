@@ -1,0 +1,189 @@
+"""The `cowans` command, in-process for the admin commands and as a real server for `serve`."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+from typer.testing import CliRunner
+
+from cowans.auth.tokens import hash_api_token
+from cowans.cli import app
+from cowans.db.models import ApiToken, Role, User
+from cowans.db.session import session_scope
+from tests.conftest import PASSWORD
+
+runner = CliRunner()
+COWANS = str(Path(sys.executable).with_name("cowans"))
+
+
+@pytest.fixture
+def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return db_url
+
+
+def test_user_create_from_stdin_then_list(cli_env: str, engine: Engine) -> None:
+    result = runner.invoke(
+        app,
+        ["user", "create", "Ops@Example.com", "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "ops@example.com (admin)" in result.output
+    with session_scope(engine) as session:
+        user = session.scalar(select(User).where(User.email == "ops@example.com"))
+        assert user is not None
+        assert user.role is Role.ADMIN
+        assert PASSWORD not in user.password_hash
+
+    listed = runner.invoke(app, ["user", "list"])
+    assert listed.exit_code == 0
+    assert "ops@example.com" in listed.output
+
+
+def test_user_create_prompts_for_the_password_twice(cli_env: str) -> None:
+    result = runner.invoke(
+        app, ["user", "create", "p@example.com"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output
+
+
+def test_user_create_refuses_bad_input(cli_env: str) -> None:
+    weak = runner.invoke(
+        app, ["user", "create", "w@example.com", "--password-stdin"], input="abc\n"
+    )
+    assert weak.exit_code == 1
+    assert "characters" in weak.output
+    bad_role = runner.invoke(
+        app,
+        ["user", "create", "r@example.com", "--role", "god", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert bad_role.exit_code == 2
+    runner.invoke(app, ["user", "create", "d@example.com", "--password-stdin"], input=PASSWORD)
+    duplicate = runner.invoke(
+        app, ["user", "create", "D@example.com", "--password-stdin"], input=PASSWORD
+    )
+    assert duplicate.exit_code == 1
+    assert "already exists" in duplicate.output
+
+
+def test_token_create_prints_a_working_token(cli_env: str, engine: Engine, make_user) -> None:
+    user = make_user(Role.EDITOR, email="script@example.com")
+    result = runner.invoke(app, ["token", "create", "script@example.com", "--name", "cron"])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip().splitlines()[-1]
+    assert token.startswith("cwn_")
+    with session_scope(engine) as session:
+        record = session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == hash_api_token(token))
+        )
+        assert record is not None
+        assert record.user_id == user.id
+        assert record.name == "cron"
+
+    unknown = runner.invoke(app, ["token", "create", "ghost@example.com"])
+    assert unknown.exit_code == 1
+
+
+def test_db_upgrade_on_an_empty_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Database at revision" in result.output
+
+
+def test_production_refuses_to_start_without_a_secret_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("SECRET_KEY", "")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "SECRET_KEY" in result.output
+    assert not (tmp_path / "prod.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fresh_checkout(tmp_path: Path) -> dict[str, str]:
+    """The environment of a newcomer's machine: development mode, nothing configured."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATA_DIR"}}
+    env["ENVIRONMENT"] = "development"
+    return env
+
+
+@pytest.fixture
+def start_server(tmp_path: Path, fresh_checkout: dict[str, str]) -> Iterator:
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(port: int) -> tuple[subprocess.Popen[str], list[str]]:
+        process = subprocess.Popen(
+            [COWANS, "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=fresh_checkout,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        processes.append(process)
+        lines: list[str] = []
+        deadline = time.monotonic() + 60
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                raise AssertionError("server exited:\n" + "".join(lines))
+            lines.append(line)
+            if "Application startup complete" in line:
+                return process, lines
+        raise AssertionError("server did not start:\n" + "".join(lines))
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def test_serve_on_a_fresh_machine(tmp_path: Path, start_server) -> None:
+    port = _free_port()
+    process, lines = start_server(port)
+    output = "".join(lines)
+    match = re.search(r"Created the demo admin.*: (\S+) / (\S+)", output)
+    assert match, output
+    email, password = match.groups()
+    assert f"http://127.0.0.1:{port}" in output
+    assert (tmp_path / "var" / "cowans.db").exists()
+    assert (tmp_path / "var" / "secret_key").exists()
+
+    base = f"http://127.0.0.1:{port}"
+    assert httpx.get(f"{base}/api/health").json()["status"] == "ok"
+    token = httpx.post(
+        f"{base}/api/auth/login", json={"email": email, "password": password}
+    ).json()["access_token"]
+    me = httpx.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.json()["role"] == "admin"
+
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=15)
+    _, second_lines = start_server(_free_port())
+    assert "demo admin" not in "".join(second_lines), "credentials are printed only once"
