@@ -36,7 +36,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is never a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
