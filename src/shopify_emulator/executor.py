@@ -1,0 +1,255 @@
+"""One GraphQL request, the way Shopify handles it: parse and validate, price the query, charge
+the shop's bucket (or answer THROTTLED), execute, refund the difference to the actual cost."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLResolveInfo,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_directive_values, get_variable_values
+from graphql.language import ListValueNode, ObjectValueNode, VariableNode
+
+from shopify_emulator.cost import operation_cost
+from shopify_emulator.schema import Context, default_field_resolver, executable_schema
+from shopify_emulator.shops import Shop
+
+MAX_QUERY_COST = 1000
+MAX_INPUT_ARRAY = 250
+RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
+
+
+@dataclass
+class Outcome:
+    body: dict[str, Any]
+    was_mutation: bool = False
+
+
+def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {"message": message, "extensions": {"code": code, **extensions}}
+
+
+def _operation(document: Any, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((o for o in operations if o.name and o.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
+def _oversized_inputs(
+    operation: OperationDefinitionNode, variables: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Shopify refuses any input list longer than 250, whether inline or in a variable."""
+    problems: list[dict[str, Any]] = []
+
+    def size_of(node: Any) -> int | None:
+        if isinstance(node, ListValueNode):
+            return len(node.values)
+        if isinstance(node, VariableNode) and isinstance(variables.get(node.name.value), list):
+            return len(variables[node.name.value])
+        return None
+
+    def visit_value(node: Any, path: list[str]) -> None:
+        size = size_of(node)
+        if size is not None and size > MAX_INPUT_ARRAY:
+            problems.append(
+                {
+                    "message": f"The input array size of {size} is greater than the maximum "
+                    f"allowed of {MAX_INPUT_ARRAY}.",
+                    "path": path,
+                    "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+                }
+            )
+        if isinstance(node, ObjectValueNode):
+            for item in node.fields:
+                visit_value(item.value, [*path, item.name.value])
+        elif isinstance(node, ListValueNode):
+            for item in node.values:
+                visit_value(item, path)
+        elif isinstance(node, VariableNode):
+            visit_plain(variables.get(node.name.value), path)
+
+    def visit_plain(value: Any, path: list[str]) -> None:
+        if isinstance(value, list):
+            if len(value) > MAX_INPUT_ARRAY:
+                problems.append(
+                    {
+                        "message": f"The input array size of {len(value)} is greater than the "
+                        f"maximum allowed of {MAX_INPUT_ARRAY}.",
+                        "path": path,
+                        "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+                    }
+                )
+            for item in value:
+                visit_plain(item, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit_plain(item, [*path, key])
+
+    def visit_selections(selection_set: Any, path: list[str]) -> None:
+        for selection in selection_set.selections if selection_set else []:
+            if isinstance(selection, FieldNode):
+                field_path = [*path, selection.name.value]
+                for argument in selection.arguments or ():
+                    visit_value(argument.value, [*field_path, argument.name.value])
+                visit_selections(selection.selection_set, field_path)
+
+    visit_selections(operation.selection_set, [])
+    return problems[:1]
+
+
+def idempotency_middleware(
+    next_: Any, source: Any, info: GraphQLResolveInfo, **arguments: Any
+) -> Any:
+    """`@idempotent(key:)` on a mutation field: a replayed key returns the first result."""
+    if info.parent_type.name != "Mutation":
+        return next_(source, info, **arguments)
+    schema = info.schema
+    directive = schema.get_directive("idempotent")
+    values = (
+        get_directive_values(directive, info.field_nodes[0], info.variable_values)
+        if directive
+        else None
+    )
+    if not values:
+        return next_(source, info, **arguments)
+    key = values["key"]
+    if not key.strip():
+        raise GraphQLError("The idempotency key cannot be an empty string or whitespace only.")
+    context: Context = info.context
+    store = context.shop.data.idempotency
+    scoped = f"{info.field_name}:{key}"
+    if scoped in store:
+        context.shop.counters["idempotent_replays"] += 1
+        return store[scoped]
+    result = next_(source, info, **arguments)
+    store[scoped] = result
+    return result
+
+
+def run(
+    shop: Shop,
+    base_url: str,
+    query: Any,
+    variables: Any,
+    operation_name: Any,
+    *,
+    options: Any = None,
+    cost_debug: bool = False,
+) -> Outcome:
+    schema = executable_schema()
+    if not isinstance(query, str) or not query.strip():
+        return Outcome({"errors": [{"message": "No query string was present"}]})
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return Outcome({"errors": [exc.formatted]})
+    validation_errors = validate(schema, document)
+    if validation_errors:
+        return Outcome({"errors": [e.formatted for e in validation_errors]})
+    operation = _operation(document, operation_name if isinstance(operation_name, str) else None)
+    if operation is None:
+        return Outcome({"errors": [{"message": "An operation name is required"}]})
+    raw_variables = variables if isinstance(variables, dict) else {}
+    coerced = get_variable_values(schema, operation.variable_definitions or [], raw_variables)
+    if isinstance(coerced, list):
+        return Outcome({"errors": [e.formatted for e in coerced]})
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    is_mutation = operation.operation.value == "mutation"
+    oversized = _oversized_inputs(operation, coerced.coerced)
+    if oversized:
+        return Outcome({"errors": oversized}, is_mutation)
+
+    requested = operation_cost(schema, operation, fragments, coerced, debug=cost_debug)
+    if requested.total > MAX_QUERY_COST:
+        message = (
+            f"Query cost is {requested.total}, which exceeds the single query max cost limit "
+            f"({MAX_QUERY_COST}).\n\nSee {RATE_LIMIT_DOCS} for more information on how the cost "
+            "of a query is calculated.\n\nTo query larger amounts of data with fewer limits, "
+            "bulk operations should be used instead."
+        )
+        shop.counters["max_cost_exceeded"] += 1
+        return Outcome(
+            {
+                "errors": [
+                    _error(
+                        message,
+                        "MAX_COST_EXCEEDED",
+                        cost=requested.total,
+                        maxCost=MAX_QUERY_COST,
+                        documentation=RATE_LIMIT_DOCS,
+                    )
+                ]
+            },
+            is_mutation,
+        )
+    if not shop.bucket.try_take(requested.total):
+        shop.counters["throttled"] += 1
+        return Outcome(
+            {
+                "errors": [_error("Throttled", "THROTTLED", documentation=RATE_LIMIT_DOCS)],
+                "extensions": {"cost": _cost_extension(shop, requested.total, None, None)},
+            },
+            is_mutation,
+        )
+
+    context = Context(shop=shop, base_url=base_url, options=options)
+    result = execute(
+        schema,
+        document,
+        context_value=context,
+        variable_values=raw_variables,
+        operation_name=operation.name.value if operation.name else None,
+        field_resolver=default_field_resolver,
+        middleware=[idempotency_middleware],
+    )
+    assert isinstance(result, ExecutionResult)
+    actual = operation_cost(schema, operation, fragments, coerced, data=result.data or {}).total
+    actual = min(actual, requested.total)
+    shop.bucket.refund(requested.total - actual)
+    shop.counters["points_spent"] += actual
+    body: dict[str, Any] = {}
+    if result.errors:
+        body["errors"] = [e.formatted for e in result.errors]
+    body["data"] = result.data
+    debug_fields = [f.as_debug() for f in requested.fields] if cost_debug else None
+    body["extensions"] = {"cost": _cost_extension(shop, requested.total, actual, debug_fields)}
+    return Outcome(body, is_mutation)
+
+
+def internal_error_body() -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    return {
+        "errors": [
+            _error(
+                "Internal error. Looks like something went wrong on our end.\n"
+                f"Request ID: {request_id} (include this in support requests).",
+                "INTERNAL_SERVER_ERROR",
+                requestId=request_id,
+            )
+        ]
+    }
+
+
+def _cost_extension(
+    shop: Shop, requested: int, actual: int | None, fields: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    cost: dict[str, Any] = {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": shop.bucket.status(),
+    }
+    if fields is not None:
+        cost["fields"] = fields
+    return cost
