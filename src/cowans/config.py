@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 900
     demo_admin_email: str = "admin@cowans.local"
+    dev_emulators: bool = True
+    shopify_emulator_port: Annotated[int, Field(ge=1, le=65535)] = 5001
+    demo_seed_products: Annotated[int, Field(ge=0, le=250_000)] = 500
 
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from shopify_emulator import API_VERSION, executor, sidedoor, uploads
+from shopify_emulator.persistence import AutoSaver, StateFile
 from shopify_emulator.shops import Shop, ShopRegistry
 from shopify_emulator.webhooks import WebhookDispatcher
 
@@ -37,6 +38,9 @@ class EmulatorOptions:
     side_door: bool = True
     bulk_rows_per_second: float = 5000.0
     webhook_retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0)
+    webhook_timeout_seconds: float = 5.0  # Shopify's: 1 s to connect, 5 s in all
+    state_file: str | None = None  # SQLite file the shops' data is loaded from and saved to
+    state_save_interval: float = 2.0  # seconds between saves of changed shops
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -98,7 +102,14 @@ async def graphql_endpoint(request: Request) -> Response:
 
 def create_app(registry: ShopRegistry, options: EmulatorOptions | None = None) -> Starlette:
     options = options or EmulatorOptions()
-    dispatcher = WebhookDispatcher(registry, options.webhook_retry_delays)
+    dispatcher = WebhookDispatcher(
+        registry, options.webhook_retry_delays, options.webhook_timeout_seconds
+    )
+    saver = (
+        AutoSaver(StateFile(options.state_file), registry, options.state_save_interval)
+        if options.state_file
+        else None
+    )
     routes = [
         Route("/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
         Route("/{shop}/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
@@ -109,9 +120,13 @@ def create_app(registry: ShopRegistry, options: EmulatorOptions | None = None) -
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if saver is not None:
+            saver.start()  # loads the saved shops before the first request
         dispatcher.start()
         yield
         await dispatcher.stop()
+        if saver is not None:
+            await saver.stop()
 
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.registry = registry

@@ -14,6 +14,7 @@ from typing import Any
 from shopify_emulator.ids import gid, number_of
 from shopify_emulator.shops import Shop
 from shopify_emulator.state import (
+    Collection,
     InventoryItem,
     InventoryLevel,
     MediaImage,
@@ -536,18 +537,7 @@ def update_variant(shop: Shop, variant: Variant, spec: dict[str, Any]) -> None:
             money(spec["compareAtPrice"]) if spec["compareAtPrice"] is not None else None
         )
     item = data.variant_item(variant)
-    item_spec = spec.get("inventoryItem") or {}
-    if item_spec.get("sku") is not None:
-        variant.sku = item_spec["sku"]
-    if item_spec.get("tracked") is not None:
-        item.tracked = item_spec["tracked"]
-    if item_spec.get("requiresShipping") is not None:
-        item.requires_shipping = item_spec["requiresShipping"]
-    if item_spec.get("cost") is not None:
-        item.cost = str(item_spec["cost"])
-    weight = (item_spec.get("measurement") or {}).get("weight")
-    if weight:
-        item.weight_value, item.weight_unit = float(weight["value"]), weight["unit"]
+    update_inventory_item(variant, item, spec.get("inventoryItem") or {})
     for entry in spec.get("inventoryQuantities") or []:
         location = number_of(entry["locationId"], "Location")
         name = entry.get("name", "available")
@@ -557,6 +547,21 @@ def update_variant(shop: Shop, variant: Variant, spec: dict[str, Any]) -> None:
     if spec.get("metafields") is not None:
         set_metafields(data, variant, "PRODUCTVARIANT", spec["metafields"], replace=True)
     item.updated_at = variant.updated_at = now()
+
+
+def update_inventory_item(variant: Variant, item: InventoryItem, spec: dict[str, Any]) -> None:
+    """Apply an InventoryItemInput. The SKU is stored on the variant, which reads it back."""
+    if spec.get("sku") is not None:
+        variant.sku = spec["sku"]
+    if spec.get("tracked") is not None:
+        item.tracked = spec["tracked"]
+    if spec.get("requiresShipping") is not None:
+        item.requires_shipping = spec["requiresShipping"]
+    if spec.get("cost") is not None:
+        item.cost = str(spec["cost"])
+    weight = (spec.get("measurement") or {}).get("weight")
+    if weight:
+        item.weight_value, item.weight_unit = float(weight["value"]), weight["unit"]
 
 
 def set_quantity(
@@ -650,6 +655,19 @@ def set_collections(data: ShopData, product: Product, collection_numbers: list[i
             members.append(product.number)
             data.collections[number].updated_at = now()
     product.collection_numbers = wanted
+
+
+def add_to_collection(data: ShopData, collection: Collection, product_numbers: list[int]) -> None:
+    """Append products to a manual collection in the given order, keeping both sides in sync;
+    products already in it keep their place, as Shopify does."""
+    for number in product_numbers:
+        product = data.products.get(number)
+        if product is None or number in collection.product_numbers:
+            continue
+        collection.product_numbers.append(number)
+        if collection.number not in product.collection_numbers:
+            product.collection_numbers.append(collection.number)
+    collection.updated_at = now()
 
 
 def delete_product(shop: Shop, product: Product) -> str:

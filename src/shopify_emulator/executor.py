@@ -1,11 +1,14 @@
 """One GraphQL request, the way Shopify handles it: parse and validate, price the query, charge
 the shop's bucket (or answer THROTTLED), execute, refund the difference to the actual cost."""
 
+import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -107,20 +110,32 @@ def _oversized_inputs(
     return problems[:1]
 
 
+# Mutations that refuse to run without `@idempotent` from 2026-04 (Shopify's changelog "Making
+# idempotency mandatory for inventory adjustments"); the schema cannot express it, so it is
+# checked at run time, as Shopify does.
+IDEMPOTENCY_REQUIRED = frozenset({"inventorySetQuantities"})
+
+
 def idempotency_middleware(
     next_: Any, source: Any, info: GraphQLResolveInfo, **arguments: Any
 ) -> Any:
-    """`@idempotent(key:)` on a mutation field: a replayed key returns the first result."""
+    """`@idempotent(key:)` on a mutation field: a replayed key returns the first result and
+    applies nothing; the same key with different arguments is refused."""
     if info.parent_type.name != "Mutation":
         return next_(source, info, **arguments)
-    schema = info.schema
-    directive = schema.get_directive("idempotent")
+    directive = info.schema.get_directive("idempotent")
     values = (
         get_directive_values(directive, info.field_nodes[0], info.variable_values)
         if directive
         else None
     )
     if not values:
+        if info.field_name in IDEMPOTENCY_REQUIRED:
+            raise GraphQLError(
+                f"The @idempotent directive is required for {info.field_name} "
+                "from API version 2026-04.",
+                extensions={"code": "BAD_REQUEST"},
+            )
         return next_(source, info, **arguments)
     key = values["key"]
     if not key.strip():
@@ -128,12 +143,28 @@ def idempotency_middleware(
     context: Context = info.context
     store = context.shop.data.idempotency
     scoped = f"{info.field_name}:{key}"
+    fingerprint = json.dumps(arguments, sort_keys=True, default=str)
     if scoped in store:
+        first_fingerprint, first_result = store[scoped]
+        if first_fingerprint != fingerprint:
+            return _key_reused_with_other_arguments(info.field_name)
         context.shop.counters["idempotent_replays"] += 1
-        return store[scoped]
+        return first_result
     result = next_(source, info, **arguments)
-    store[scoped] = result
+    store[scoped] = (fingerprint, result)
     return result
+
+
+def _key_reused_with_other_arguments(field_name: str) -> Any:
+    message = "The same idempotency key was used with different parameters."
+    if field_name == "inventorySetQuantities":
+        return {
+            "inventoryAdjustmentGroup": None,
+            "userErrors": [
+                {"field": None, "message": message, "code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"}
+            ],
+        }
+    raise GraphQLError(message, extensions={"code": "BAD_REQUEST"})
 
 
 def run(
@@ -215,6 +246,12 @@ def run(
         middleware=[idempotency_middleware],
     )
     assert isinstance(result, ExecutionResult)
+    if is_mutation:  # per mutation field, for the side door's counters and state autosave
+        shop.counters.update(
+            f"mutation:{node.name.value}"
+            for node in operation.selection_set.selections
+            if isinstance(node, FieldNode)
+        )
     actual = operation_cost(schema, operation, fragments, coerced, data=result.data or {}).total
     actual = min(actual, requested.total)
     shop.bucket.refund(requested.total - actual)
@@ -226,6 +263,59 @@ def run(
     debug_fields = [f.as_debug() for f in requested.fields] if cost_debug else None
     body["extensions"] = {"cost": _cost_extension(shop, requested.total, actual, debug_fields)}
     return Outcome(body, is_mutation)
+
+
+def prepare(query: Any) -> DocumentNode | list[dict[str, Any]]:
+    """Parse and validate a document once, for callers that execute it many times over (a bulk
+    operation runs its document once per page or per input line). Returns the errors instead."""
+    if not isinstance(query, str) or not query.strip():
+        return [{"message": "No query string was present"}]
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return [exc.formatted]
+    errors = validate(executable_schema(), document)
+    return [error.formatted for error in errors] if errors else document
+
+
+def run_unmetered(
+    shop: Shop,
+    base_url: str,
+    document: DocumentNode,
+    variables: Any,
+    options: Any = None,
+    *,
+    middleware: Sequence[Any] = (),
+) -> dict[str, Any]:
+    """Execute a document from `prepare` the way Shopify runs a bulk operation's work: inside
+    Shopify, so no cost is computed and the shop's bucket is neither charged nor checked; the
+    operation's starting mutation was the only metered request. Variable and input-size errors
+    still apply, one document at a time."""
+    schema = executable_schema()
+    operation = _operation(document, None)
+    if operation is None:
+        return {"errors": [{"message": "An operation name is required"}]}
+    raw_variables = variables if isinstance(variables, dict) else {}
+    coerced = get_variable_values(schema, operation.variable_definitions or [], raw_variables)
+    if isinstance(coerced, list):
+        return {"errors": [e.formatted for e in coerced]}
+    oversized = _oversized_inputs(operation, coerced.coerced)
+    if oversized:
+        return {"errors": oversized}
+    result = execute(
+        schema,
+        document,
+        context_value=Context(shop=shop, base_url=base_url, options=options),
+        variable_values=raw_variables,
+        operation_name=operation.name.value if operation.name else None,
+        field_resolver=default_field_resolver,
+        middleware=[idempotency_middleware, *middleware],
+    )
+    assert isinstance(result, ExecutionResult)
+    body: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        body["errors"] = [e.formatted for e in result.errors]
+    return body
 
 
 def internal_error_body() -> dict[str, Any]:

@@ -10,11 +10,22 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLInterfaceType, GraphQLResolveInfo, GraphQLSchema, build_schema
+from graphql import (
+    FloatValueNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    IntValueNode,
+    StringValueNode,
+    ValueNode,
+    build_schema,
+)
 
 from shopify_emulator.shops import Shop
 from shopify_emulator.state import iso
@@ -102,5 +113,28 @@ def executable_schema() -> GraphQLSchema:
         if isinstance(graphql_type, GraphQLInterfaceType):
             graphql_type.resolve_type = _resolve_abstract_type
     unsigned = schema.get_type("UnsignedInt64")
-    unsigned.serialize = str  # type: ignore[union-attr]  # Shopify sends it as a string
+    unsigned.coerce_output_value = str  # type: ignore[union-attr]  # Shopify sends a string
+    money = schema.get_type("Money")
+    money.coerce_input_value = coerce_money  # type: ignore[union-attr]
+    money.coerce_input_literal = coerce_money_literal  # type: ignore[union-attr]
     return schema
+
+
+def coerce_money(value: Any) -> str:
+    """Money input is a decimal, as a string or a number; anything else is a GraphQL error (a
+    negative amount is valid here and refused later, as a user error, as Shopify does)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise GraphQLError(f"Money must be a decimal amount, got {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise GraphQLError(f"Money must be a decimal amount, got {value!r}") from exc
+    if not amount.is_finite():
+        raise GraphQLError(f"Money must be a decimal amount, got {value!r}")
+    return str(value).strip()
+
+
+def coerce_money_literal(node: ValueNode, _variables: Any = None) -> str:
+    if isinstance(node, StringValueNode | IntValueNode | FloatValueNode):
+        return coerce_money(node.value)
+    raise GraphQLError("Money must be a decimal amount")

@@ -2,6 +2,7 @@
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,10 @@ from shopify_emulator.state import Location, ShopData
 from shopify_emulator.throttle import PLAN_DISPLAY_NAMES, LeakyBucket
 
 DEFAULT_LOCATIONS = ("Main Warehouse",)
+# Emitted events kept on the shop for inspection; older ones are dropped so a long run stays small.
+EVENT_HISTORY = 1000
+
+EventListener = Callable[["Shop", str, dict[str, Any]], None]
 
 
 @dataclass
@@ -58,6 +63,10 @@ class Shop:
     bucket: LeakyBucket = field(init=False)
     webhook_secret: str = ""
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Bumped by every emitted event and side-door change: persistence saves when it moves.
+    revision: int = 0
+    # Set by the running webhook dispatcher; None when no app is serving this shop.
+    listener: EventListener | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.bucket = LeakyBucket.for_plan(self.plan)
@@ -76,30 +85,60 @@ class Shop:
         self.plan = plan
         self.bucket.set_plan(plan)
 
+    def reset(self) -> None:
+        """Empty the shop as if it were new: same name, token, plan, faults and locations
+        (which get their original ids back, since they were created first)."""
+        names = [location.name for location in self.data.locations.values()]
+        self.data = ShopData()
+        for index, name in enumerate(names):
+            self.add_location(name, primary=index == 0)
+        self.counters.clear()
+        self.events.clear()
+        self.bucket = LeakyBucket.for_plan(self.plan)
+        self.revision += 1
+
     def add_location(self, name: str, *, primary: bool = False) -> Location:
         location = Location(self.data.next_number(), name, is_primary=primary)
         self.data.locations[location.number] = location
         return location
 
     def emit(self, topic: str, payload: dict[str, Any]) -> None:
-        """Queue a webhook event; the webhook dispatcher delivers it to every subscription."""
+        """Record a webhook event and hand it to the dispatcher, which delivers it to every
+        matching subscription (and does nothing at all when none matches)."""
+        self.revision += 1
         self.events.append((topic, payload))
+        if len(self.events) > 2 * EVENT_HISTORY:
+            del self.events[:-EVENT_HISTORY]
+        if self.listener is not None:
+            self.listener(self, topic, payload)
 
 
 class ShopRegistry:
     def __init__(self) -> None:
         self.shops: dict[str, Shop] = {}
+        self.listener: EventListener | None = None
 
     def add(self, shop: Shop, locations: tuple[str, ...] = DEFAULT_LOCATIONS) -> Shop:
         self.shops[shop.name] = shop
+        shop.listener = self.listener
         if not shop.data.locations:
             for index, name in enumerate(locations):
                 shop.add_location(name, primary=index == 0)
         return shop
 
+    def set_listener(self, listener: EventListener | None) -> None:
+        """Route every shop's events (present and future) to the listener, or to none."""
+        self.listener = listener
+        for shop in self.shops.values():
+            shop.listener = listener
+
     def by_host(self, host: str) -> Shop | None:
+        """The shop a `Host` header names; on a plain address (127.0.0.1:5001) with one shop
+        served, that shop, so `http://127.0.0.1:5001/admin/api/...` works out of the box."""
         name = host.split(":", 1)[0].removesuffix(".myshopify.com")
-        return self.shops.get(name)
+        if name in self.shops:
+            return self.shops[name]
+        return next(iter(self.shops.values())) if len(self.shops) == 1 else None
 
     def by_name(self, name: str) -> Shop | None:
         return self.shops.get(name.removesuffix(".myshopify.com"))

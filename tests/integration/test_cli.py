@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,8 @@ from typer.testing import CliRunner
 
 from cowans.auth.tokens import hash_api_token
 from cowans.cli import app
+from cowans.cli.emulators import demo_access_token
+from cowans.config import Settings
 from cowans.db.models import ApiToken, Role, User
 from cowans.db.session import session_scope
 from tests.conftest import PASSWORD
@@ -126,6 +129,8 @@ def fresh_checkout(tmp_path: Path) -> dict[str, str]:
     """The environment of a newcomer's machine: development mode, nothing configured."""
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATA_DIR"}}
     env["ENVIRONMENT"] = "development"
+    env["SHOPIFY_EMULATOR_PORT"] = str(_free_port())
+    env["DEMO_SEED_PRODUCTS"] = "25"
     return env
 
 
@@ -144,15 +149,20 @@ def start_server(tmp_path: Path, fresh_checkout: dict[str, str]) -> Iterator:
         )
         processes.append(process)
         lines: list[str] = []
+        # The emulator child shares this output, so readiness is the API answering, not a line.
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout or []), daemon=True)
+        reader.start()
         deadline = time.monotonic() + 60
-        assert process.stdout is not None
         while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
+            if process.poll() is not None:
+                reader.join(timeout=5)
                 raise AssertionError("server exited:\n" + "".join(lines))
-            lines.append(line)
-            if "Application startup complete" in line:
-                return process, lines
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                    return process, list(lines)
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
         raise AssertionError("server did not start:\n" + "".join(lines))
 
     yield start
@@ -164,7 +174,18 @@ def start_server(tmp_path: Path, fresh_checkout: dict[str, str]) -> Iterator:
             process.kill()
 
 
-def test_serve_on_a_fresh_machine(tmp_path: Path, start_server) -> None:
+def _demo_store_token(tmp_path: Path) -> str:
+    """The token `cowans serve` gave the emulator, derived from the key it generated."""
+    dev = Settings(
+        _env_file=None, environment="development", secret_key="", data_dir=tmp_path / "var"
+    )
+    return demo_access_token(dev)
+
+
+def test_serve_on_a_fresh_machine(
+    tmp_path: Path, start_server, fresh_checkout: dict[str, str]
+) -> None:
+    """`make run` in one test: migrations, demo admin, the Shopify emulator as the demo store."""
     port = _free_port()
     process, lines = start_server(port)
     output = "".join(lines)
@@ -176,14 +197,32 @@ def test_serve_on_a_fresh_machine(tmp_path: Path, start_server) -> None:
     assert (tmp_path / "var" / "secret_key").exists()
 
     base = f"http://127.0.0.1:{port}"
-    assert httpx.get(f"{base}/api/health").json()["status"] == "ok"
+    health = httpx.get(f"{base}/api/health").json()
+    assert health == {"status": "ok", "db": "ok", "queue": "ok", "shopify": "ok"}, output
     token = httpx.post(
         f"{base}/api/auth/login", json={"email": email, "password": password}
     ).json()["access_token"]
     me = httpx.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["role"] == "admin"
 
+    emulator = f"http://127.0.0.1:{fresh_checkout['SHOPIFY_EMULATOR_PORT']}"
+    products = httpx.post(
+        f"{emulator}/admin/api/2026-10/graphql.json",
+        json={"query": "{ productsCount: products(first: 50) { nodes { id } } }"},
+        headers={"X-Shopify-Access-Token": _demo_store_token(tmp_path)},
+    ).json()
+    assert len(products["data"]["productsCount"]["nodes"]) == 25
+
     process.send_signal(signal.SIGINT)
     process.wait(timeout=15)
     _, second_lines = start_server(_free_port())
     assert "demo admin" not in "".join(second_lines), "credentials are printed only once"
+
+
+def test_emulator_command_runs_the_shopify_emulator() -> None:
+    result = subprocess.run(
+        [COWANS, "emulator", "shopify", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "--seed-products" in result.stdout
+    assert "--fault-ise-after-apply" in result.stdout

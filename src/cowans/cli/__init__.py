@@ -1,5 +1,6 @@
 """The `cowans` command: run the server, migrate the database, manage users and tokens."""
 
+import os
 import sys
 from typing import Annotated
 
@@ -7,9 +8,18 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from cowans.auth import service as auth
 from cowans.auth.passwords import check_password_policy
+from cowans.cli.emulators import (
+    SHOPIFY_EMULATOR_SCRIPT,
+    EmulatorStartError,
+    RunningShopifyEmulator,
+    console_script,
+    ensure_demo_store,
+    start_shopify_emulator,
+)
 from cowans.config import ConfigError, Settings, get_settings
 from cowans.db import migrate
 from cowans.db.models import Role
@@ -56,11 +66,21 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [PORT].")] = None,
+    emulators: Annotated[
+        bool | None,
+        typer.Option(
+            "--emulators/--no-emulators",
+            help="Start the bundled emulators with demo data [default: in development].",
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API until Ctrl-C."""
     from cowans.api.app import create_app
 
     settings = _settings()
+    with_emulators = (
+        emulators if emulators is not None else (settings.is_development and settings.dev_emulators)
+    )
     configure_logging(settings.log_level, settings.log_format)
     engine = get_engine(settings.database_url)
     migrate.upgrade(engine)
@@ -73,9 +93,30 @@ def serve(
                 f"{settings.demo_admin_email} / {password}",
                 soft_wrap=True,
             )
+    emulator = _start_dev_emulators(settings, engine) if with_emulators else None
     listen_host, listen_port = host or settings.host, port or settings.port
     console.print(f"Cowans is running at http://{listen_host}:{listen_port} (API docs at /docs)")
-    uvicorn.run(create_app(settings), host=listen_host, port=listen_port, log_config=None)
+    try:
+        uvicorn.run(create_app(settings), host=listen_host, port=listen_port, log_config=None)
+    finally:
+        if emulator is not None:
+            emulator.stop()
+
+
+def _start_dev_emulators(settings: Settings, engine: Engine) -> RunningShopifyEmulator:
+    console.print(
+        f"Starting the Shopify emulator on port {settings.shopify_emulator_port} "
+        f"with {settings.demo_seed_products} demo products..."
+    )
+    try:
+        emulator = start_shopify_emulator(settings)
+    except EmulatorStartError as exc:
+        err_console.print(f"[red]{exc}[/red] (start with --no-emulators to skip it)")
+        raise typer.Exit(1) from exc
+    with session_scope(engine) as session:
+        ensure_demo_store(session, emulator)
+    console.print(f"Shopify emulator: {emulator.admin_url}", soft_wrap=True)
+    return emulator
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -145,6 +186,21 @@ def token_create(
         f"API token {record.id} for {user.email}, expires {record.expires_at:%Y-%m-%d}:"
     )
     print(token)  # noqa: T201 - plain stdout, so scripts can capture the token
+
+
+emulator_app = typer.Typer(help="The bundled emulators, on their own.", no_args_is_help=True)
+app.add_typer(emulator_app, name="emulator")
+
+
+@emulator_app.command(
+    "shopify",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def emulator_shopify(context: typer.Context) -> None:
+    """Run the Shopify emulator (same options as cowans-shopify-emulator; try --help)."""
+    script = console_script(SHOPIFY_EMULATOR_SCRIPT)
+    os.execv(script, [script, *context.args])  # noqa: S606 - replaces this process on purpose
 
 
 if __name__ == "__main__":

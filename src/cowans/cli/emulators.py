@@ -1,0 +1,107 @@
+"""The bundled emulators as child processes of `cowans serve` in development mode.
+
+The application never imports the emulators: it runs their console scripts, exactly as a person
+would from a shell, and talks to them over HTTP like to the real services.
+"""
+
+import hashlib
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cowans.config import Settings
+from cowans.db.models import Store
+
+SHOPIFY_EMULATOR_SCRIPT = "cowans-shopify-emulator"
+DEMO_SHOP = "demo"
+DEMO_LOCATIONS = ("Main Warehouse", "Store Front")
+STARTUP_TIMEOUT_SECONDS = 60
+
+
+class EmulatorStartError(RuntimeError):
+    """An emulator process exited or never answered; the message says which and how."""
+
+
+@dataclass
+class RunningShopifyEmulator:
+    process: subprocess.Popen[bytes]
+    admin_url: str
+    access_token: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def console_script(name: str) -> str:
+    """A console script installed beside this interpreter (the project's virtualenv)."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def demo_access_token(settings: Settings) -> str:
+    """Stable across restarts (the demo store row keeps working) and unique per install."""
+    digest = hashlib.sha256(b"cowans demo shop token:" + settings.signing_key.encode())
+    return "shpat_" + digest.hexdigest()[:32]
+
+
+def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise EmulatorStartError(
+                f"the Shopify emulator exited with code {process.returncode}; is port {port} free?"
+            )
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise EmulatorStartError(f"the Shopify emulator did not answer on {host}:{port}")
+
+
+def start_shopify_emulator(settings: Settings) -> RunningShopifyEmulator:
+    token = demo_access_token(settings)
+    port = settings.shopify_emulator_port
+    command = [
+        console_script(SHOPIFY_EMULATOR_SCRIPT),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--shop", DEMO_SHOP,
+        "--access-token", token,
+        "--seed-products", str(settings.demo_seed_products),
+        "--seed-random", "1",
+        "--locations", ",".join(DEMO_LOCATIONS),
+        "--state-file", str(settings.data_dir / "shopify-emulator.sqlite"),
+    ]  # fmt: skip
+    process = subprocess.Popen(command)  # noqa: S603 - our own console script, fixed arguments
+    try:
+        _wait_for_port("127.0.0.1", port, process)
+    except EmulatorStartError:
+        process.kill()
+        raise
+    admin_url = f"http://127.0.0.1:{port}/{DEMO_SHOP}/admin/api/2026-10/graphql.json"
+    return RunningShopifyEmulator(process, admin_url, token)
+
+
+def ensure_demo_store(session: Session, emulator: RunningShopifyEmulator) -> Store:
+    """The demo shop as a store of the catalog, pointing at the emulator."""
+    domain = f"{DEMO_SHOP}.myshopify.com"
+    store = session.scalar(select(Store).where(Store.shop_domain == domain))
+    if store is None:
+        store = Store(name="Demo store (emulator)", shop_domain=domain, access_token="")
+        session.add(store)
+    store.admin_url = emulator.admin_url
+    store.access_token = emulator.access_token
+    store.api_version = "2026-10"
+    session.flush()
+    return store
