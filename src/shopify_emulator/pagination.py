@@ -6,7 +6,9 @@ valid when items before it are added or removed.
 
 import base64
 import json
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from graphql import GraphQLError
@@ -68,45 +70,38 @@ def paginate(
     reverse: bool = False,
     presorted: bool = False,
 ) -> Connection:
-    """Page through items ordered by (sort_value, number), ascending unless reverse."""
+    """Page through items ordered by (sort_value, number), ascending unless reverse.
+
+    `presorted` says the items already come in ascending order (the shop's dicts are kept in
+    number order), which saves the sort; cursors are found by bisection either way.
+    """
     size = check_page_arguments(first, last)
-    keyed = [((sort_value(item), number(item)), item) for item in items]
+    keyed = [(_sortable(sort_value(item), number(item)), item) for item in items]
     if not presorted:
-        keyed.sort(key=lambda pair: _sortable(pair[0]), reverse=reverse)
-    elif reverse:
-        keyed.reverse()
-    start, stop = 0, len(keyed)
-    if after is not None:
-        start = _position_after(keyed, decode_cursor(after), reverse)
-    if before is not None:
-        stop = _position_after(keyed, decode_cursor(before), reverse, inclusive=False)
-    window = keyed[start:stop]
+        keyed.sort(key=itemgetter(0))
+    keys = [key for key, _ in keyed]
+    count = len(keys)
+    after_key = _sortable(*decode_cursor(after)) if after is not None else None
+    before_key = _sortable(*decode_cursor(before)) if before is not None else None
+    if not reverse:
+        low = bisect_right(keys, after_key) if after_key is not None else 0
+        high = bisect_left(keys, before_key) if before_key is not None else count
+        window = keyed[low:high]
+        more_before, more_after = low > 0, high < count
+    else:  # descending: "after" a cursor means smaller keys
+        high = bisect_left(keys, after_key) if after_key is not None else count
+        low = bisect_right(keys, before_key) if before_key is not None else 0
+        window = keyed[low:high][::-1]
+        more_before, more_after = high < count, low > 0
     if first is not None:
-        page, has_next, has_previous = window[:size], len(window) > size, start > 0
+        page, has_next, has_previous = window[:size], len(window) > size, more_before
     else:
         page = window[max(0, len(window) - size) :]
-        has_next, has_previous = stop < len(keyed), len(window) > size
-    cursors = [encode_cursor(key[0], key[1]) for key, _ in page]
+        has_next, has_previous = more_after, len(window) > size
+    cursors = [encode_cursor(key[1] if key[0] else None, key[2]) for key, _ in page]
     return Connection([item for _, item in page], cursors, has_next, has_previous)
 
 
-def _sortable(key: tuple[Any, int]) -> tuple[Any, ...]:
-    value, number = key
+def _sortable(value: Any, number: int) -> tuple[Any, ...]:
     # None sorts first; mixed types never meet because one sort key has one type.
     return (value is not None, value if value is not None else 0, number)
-
-
-def _position_after(
-    keyed: list[tuple[tuple[Any, int], Any]],
-    cursor: tuple[Any, int],
-    reverse: bool,
-    inclusive: bool = True,
-) -> int:
-    """Index of the first item strictly after the cursor (or at/after it, for `before`)."""
-    target = _sortable(cursor)
-    for index, (key, _) in enumerate(keyed):
-        current = _sortable(key)
-        beyond = current < target if reverse else current > target
-        if beyond or (not inclusive and current == target):
-            return index
-    return len(keyed)
