@@ -206,7 +206,12 @@ class CostCalculator:
             return self._record(field_path, 2, 2 + nodes, nodes)
         if isinstance(get_nullable_type(definition.type), GraphQLList):
             items = value if actual and isinstance(value, list) else None
-            count = len(items) if items is not None else (_size(args.get("ids")) or 1)
+            # A list costs per item: as many as `ids` names, or as `first` allows.
+            count = (
+                len(items)
+                if items is not None
+                else (_size(args.get("ids")) or args.get("first") or args.get("last") or 1)
+            )
             total = sum(
                 1 + self._children(return_type, node, item, actual, field_path)
                 for item in (items if items is not None else [None] * count)

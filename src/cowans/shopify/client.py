@@ -1,0 +1,221 @@
+"""The async client for one store's Admin GraphQL endpoint.
+
+What it promises its callers:
+- it never lets a THROTTLED answer through: it waits for the bucket before sending (see
+  throttle.py) and, should Shopify throttle anyway, waits that out and sends again;
+- 5xx answers, timeouts, dropped connections and INTERNAL_SERVER_ERROR are retried with
+  exponential backoff and full jitter, a bounded number of times, then `ShopifyUnavailable`;
+- 401/403, validation errors and MAX_COST_EXCEEDED are raised at once as `ShopifyError`: sending
+  them again cannot help. userErrors are data, returned for the caller to report per item.
+Every retried write must be safe to repeat; the documents and the planner make sure of that.
+"""
+
+import asyncio
+import logging
+import random
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from cowans.shopify.cost import CostModel
+from cowans.shopify.documents import Document
+from cowans.shopify.errors import ShopifyError, ShopifyErrorCode, ShopifyUnavailable
+from cowans.shopify.throttle import CostThrottle, throttle_for
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "2026-10"
+# A THROTTLED answer is not a failure, but a store that never has room is: give up eventually.
+MAX_THROTTLED_RETRIES = 50
+
+
+@dataclass(frozen=True)
+class StoreEndpoint:
+    admin_url: str
+    access_token: str = field(repr=False)
+
+    @classmethod
+    def for_shop(
+        cls, shop_domain: str, access_token: str, api_version: str = API_VERSION
+    ) -> "StoreEndpoint":
+        return cls(f"https://{shop_domain}/admin/api/{api_version}/graphql.json", access_token)
+
+
+@dataclass
+class RetryPolicy:
+    max_attempts: int = 6
+    base_seconds: float = 0.5
+    max_seconds: float = 20.0
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2^attempt)]."""
+        return self.rng.uniform(0, min(self.max_seconds, self.base_seconds * 2**attempt))
+
+
+@dataclass
+class GraphQLResult:
+    data: dict[str, Any]
+    requested_cost: int | None
+    actual_cost: int | None
+    attempts: int
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    points_spent: float = 0.0
+    throttled: int = 0
+    retries: Counter[str] = field(default_factory=Counter)
+
+
+class _Retry(Exception):
+    def __init__(self, cause: str, wait: float | None = None) -> None:
+        self.cause = cause
+        self.wait = wait
+
+
+class ShopifyClient:
+    def __init__(
+        self,
+        endpoint: StoreEndpoint,
+        *,
+        timeout_seconds: float = 30.0,
+        retry: RetryPolicy | None = None,
+        throttle: CostThrottle | None = None,
+        cost_model: CostModel | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.retry = retry or RetryPolicy()
+        self.throttle = throttle or throttle_for(endpoint.admin_url)
+        self.cost_model = cost_model or CostModel()
+        self.stats = ClientStats()
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds),
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+            http2=True,
+        )
+
+    async def __aenter__(self) -> "ShopifyClient":
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def execute(
+        self, document: Document, variables: Mapping[str, Any] | None = None
+    ) -> GraphQLResult:
+        variables = dict(variables or {})
+        predicted = self.cost_model.predict(document, variables)
+        failures = throttled = 0
+        while True:
+            await self.throttle.acquire(predicted)
+            try:
+                body = await self._send(document, variables, predicted)
+                return self._result(document, variables, body, failures + throttled + 1)
+            except _Retry as retry:
+                if retry.cause == "throttled":
+                    throttled += 1
+                    self.stats.throttled += 1
+                    if throttled > MAX_THROTTLED_RETRIES:
+                        raise ShopifyUnavailable("Shopify kept throttling", throttled) from None
+                else:
+                    failures += 1
+                    if failures >= self.retry.max_attempts:
+                        raise ShopifyUnavailable(
+                            f"{document.name} failed {failures} times ({retry.cause})", failures
+                        ) from None
+                self.stats.retries[retry.cause] += 1
+                wait = retry.wait if retry.wait is not None else self.retry.delay(failures)
+                logger.info("retrying %s after %s in %.2fs", document.name, retry.cause, wait)
+                await asyncio.sleep(wait)
+
+    async def _send(
+        self, document: Document, variables: dict[str, Any], predicted: int
+    ) -> dict[str, Any]:
+        self.stats.requests += 1
+        try:
+            response = await self.http.post(
+                self.endpoint.admin_url,
+                json={"query": document.text, "variables": variables},
+                headers={"X-Shopify-Access-Token": self.endpoint.access_token},
+            )
+        except httpx.TimeoutException as exc:
+            self.throttle.settle(predicted, None)
+            raise _Retry("timeout") from exc
+        except httpx.TransportError as exc:
+            self.throttle.settle(predicted, None)
+            raise _Retry("connection") from exc
+        return self._body(response, predicted)
+
+    def _body(self, response: httpx.Response, predicted: int) -> dict[str, Any]:
+        status = response.status_code
+        if status != 200:
+            self.throttle.settle(predicted, None)
+        if status == 429:
+            raise _Retry("http_429", _retry_after(response))
+        if status >= 500:
+            raise _Retry(f"http_{status}")
+        if status in (401, 403):
+            raise ShopifyError(
+                ShopifyErrorCode.UNAUTHORIZED, f"Shopify refused the access token ({status})"
+            )
+        if status == 404:
+            raise ShopifyError(ShopifyErrorCode.NOT_FOUND, "No such shop or API version (404)")
+        if status != 200:
+            raise ShopifyError(
+                ShopifyErrorCode.GRAPHQL_ERROR, f"Unexpected HTTP {status}", response.text[:500]
+            )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            self.throttle.settle(predicted, None)
+            raise _Retry("bad_json") from exc
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        self.throttle.settle(predicted, cost.get("throttleStatus"))
+        self._check_errors(body.get("errors"))
+        return body
+
+    @staticmethod
+    def _check_errors(errors: Any) -> None:
+        if not errors:
+            return
+        codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
+        if "THROTTLED" in codes:
+            raise _Retry("throttled")
+        if "INTERNAL_SERVER_ERROR" in codes:
+            raise _Retry("internal_error")
+        if "MAX_COST_EXCEEDED" in codes:
+            raise ShopifyError(
+                ShopifyErrorCode.MAX_COST_EXCEEDED, errors[0].get("message", ""), errors
+            )
+        message = (
+            errors[0].get("message", "GraphQL error") if isinstance(errors, list) else str(errors)
+        )
+        raise ShopifyError(ShopifyErrorCode.GRAPHQL_ERROR, message, errors)
+
+    def _result(
+        self, document: Document, variables: dict[str, Any], body: dict[str, Any], attempts: int
+    ) -> GraphQLResult:
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        requested, actual = cost.get("requestedQueryCost"), cost.get("actualQueryCost")
+        if requested is not None:
+            self.cost_model.learn(document, variables, requested)
+        self.stats.points_spent += actual or 0
+        return GraphQLResult(body.get("data") or {}, requested, actual, attempts)
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "2")))
+    except ValueError:
+        return 2.0

@@ -1,0 +1,10 @@
+"""Client tests run against the Shopify emulator over real HTTP."""
+
+import pytest
+
+from tests.emulator.conftest import emulator, make_emulator  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
