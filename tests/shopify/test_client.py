@@ -32,6 +32,7 @@ def client_for(emulator: RunningEmulator, **options) -> ShopifyClient:
 
 def product_set_variables(handle: str) -> dict:
     return {
+        "variants": 1,
         "identifier": {"handle": handle},
         "input": {
             "title": handle.title(),

@@ -1,0 +1,1 @@
+"""The master catalog: what Cowan's sells, and the snapshots the sync compares and publishes."""

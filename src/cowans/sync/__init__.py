@@ -1,0 +1,1 @@
+"""Keeping a store in step with the catalog: diffs, staging, the batch planner and the engine."""

@@ -1,0 +1,10 @@
+"""Push tests run plans against the Shopify emulator over real HTTP."""
+
+import pytest
+
+from tests.emulator.conftest import emulator, make_emulator  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
