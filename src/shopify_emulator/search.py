@@ -14,7 +14,12 @@ from typing import Any
 # A field maps an item to its value(s): str, int, datetime, bool, or a list of those.
 Fields = dict[str, Callable[[Any], Any]]
 
-_TOKEN = re.compile(r'\s*(\(|\)|-(?=\S)|"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|[^\s()]+)')
+_QUOTED = r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\''
+# A token: a parenthesis, a leading minus, `field:"a quoted value"` (kept whole, spaces and
+# all), a bare quoted phrase, or a run of other characters.
+_TOKEN = re.compile(
+    rf"\s*(\(|\)|-(?=\S)|[^\s()\"':]+:(?:[<>]=?|=)?(?:{_QUOTED})|{_QUOTED}|[^\s()]+)"
+)
 _COMPARATORS = (">=", "<=", ">", "<", "=")
 
 

@@ -43,6 +43,7 @@ SAMPLE_VARIABLES = {
     "products_page": {"first": 5, "variants": 3, "levels": 2, "metafields": 4, "media": 2},
     "variants_by_sku": {"first": 20, "query": "sku:A"},
     "product_set": {
+        "variants": 7,
         "identifier": {"handle": "h"},
         "input": {
             "title": "T",
@@ -65,6 +66,10 @@ SAMPLE_VARIABLES = {
     },
     "tags_add": {"id": "gid://shopify/Product/1", "tags": ["a"]},
     "bulk_operation": {"id": "gid://shopify/BulkOperation/1"},
+    "product_variants_page": {"id": "gid://shopify/Product/1", "first": 20, "levels": 3},
+    "product_metafields_page": {"id": "gid://shopify/Product/1", "first": 50},
+    "product_media_page": {"id": "gid://shopify/Product/1", "first": 30},
+    "inventory_levels_page": {"id": "gid://shopify/InventoryItem/1", "first": 40},
 }
 
 

@@ -4,7 +4,10 @@ from dataclasses import replace
 
 import pytest
 
+from cowans.shopify.bulk import PollPolicy
 from cowans.sync.planner import Strategy, WorkKind
+from cowans.sync.runner import polling_bulk_runner
+from shopify_emulator.app import EmulatorOptions
 from tests.emulator.conftest import RunningEmulator
 from tests.sync.harness import (
     LOCATIONS,
@@ -188,3 +191,28 @@ async def test_faults_never_duplicate_or_double_count(
     survived = counters["faults_5xx"] + counters["faults_hang"] + counters["faults_ise_after_apply"]
     if http_5xx >= 0.3:
         assert survived > 0, counters
+
+
+async def test_bulk_steps_reach_the_same_state(make_emulator) -> None:
+    emulator = make_emulator(options=EmulatorOptions(bulk_rows_per_second=10_000))
+    quick = polling_bulk_runner(PollPolicy(first_seconds=0.05, max_seconds=0.2, timeout_seconds=60))
+    harness = PushHarness(emulator, bulk=quick)
+    catalog = [product(f"toner-{n}", f"TN-{n}") for n in range(12)]
+    created = await harness.push(catalog, bulk_threshold=2)
+    assert created.failed_changes() == {}
+    assert len(harness.remote) == 12, "ids come back from the bulk results"
+    changed = [
+        replace(
+            with_variant(p, p.variants[0].sku, price=p.variants[0].price + 5),
+            title=p.title + " XL",
+            tags=("office", "xl"),
+        )
+        for p in catalog
+    ]
+    updated = await harness.push(changed, bulk_threshold=2)
+    await harness.client.close()
+    assert updated.failed_changes() == {}
+    assert shopify_state(emulator) == expected_state(changed)
+    counters = emulator.shop().counters
+    # One bulk operation each: the creates, then title, price and added tag of the updates.
+    assert counters["mutation:bulkOperationRunMutation"] == 4

@@ -119,7 +119,9 @@ class _Estimator:
 
     def page_size(self, node: FieldNode) -> int | None:
         """`first` or `last`; a value that is not a number is Shopify's to refuse, not ours."""
-        size = self.argument(node, "first") or self.argument(node, "last")
+        size = self.argument(node, "first")
+        if size is None:
+            size = self.argument(node, "last")
         return size if isinstance(size, int) and not isinstance(size, bool) else None
 
     @staticmethod

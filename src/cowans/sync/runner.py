@@ -10,8 +10,9 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from cowans.shopify.bulk import DEFAULT_POLL, BulkLineResult, PollPolicy, run_bulk_mutation
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.documents import Document, load
 from cowans.shopify.errors import ShopifyError
@@ -58,16 +59,20 @@ class RunReport:
         return {o.work.change_id for o in self.outcomes if o.work.change_id not in failed}
 
 
-@dataclass
-class BulkLineOutcome:
-    payload: dict[str, Any] | None
-    error: str | None = None
+BulkMutationRunner = Callable[
+    [ShopifyClient, Document, Sequence[dict[str, Any]]], Awaitable[list[BulkLineResult]]
+]
 
 
-class BulkMutationRunner(Protocol):
-    def __call__(
-        self, client: ShopifyClient, document: Document, lines: Sequence[dict[str, Any]]
-    ) -> Awaitable[list[BulkLineOutcome]]: ...
+def polling_bulk_runner(poll: PollPolicy = DEFAULT_POLL) -> BulkMutationRunner:
+    """Bulk mutations that wait for their result by polling."""
+
+    async def run(
+        client: ShopifyClient, document: Document, lines: Sequence[dict[str, Any]]
+    ) -> list[BulkLineResult]:
+        return await run_bulk_mutation(client, document, lines, poll=poll)
+
+    return run
 
 
 OutcomeListener = Callable[[WorkOutcome], None]
@@ -124,7 +129,7 @@ class PlanRunner:
         self.client = client
         self.concurrency = concurrency
         self.pause_seconds = pause_seconds
-        self.bulk = bulk
+        self.bulk = bulk or polling_bulk_runner()
         self.listener = listener
 
     async def run(self, plan: Plan) -> RunReport:
@@ -225,19 +230,15 @@ class PlanRunner:
         return culprits
 
     async def _run_bulk(self, step: Step) -> list[WorkOutcome]:
-        if self.bulk is None:
-            raise RuntimeError("this plan has a bulk step but the runner has no bulk runner")
-        lines = step.bulk_lines or []
         try:
-            results = await self.bulk(self.client, step.document, lines)
+            results = await self.bulk(self.client, step.document, step.bulk_lines or [])
         except ShopifyError as exc:
             return [WorkOutcome(w, False, f"{exc.code}: {exc.message}") for w in step.works]
         outcomes = []
         for work, line in zip(step.works, results, strict=True):
-            if line.error is not None:
-                outcomes.append(WorkOutcome(work, False, line.error))
+            if line.errors:
+                messages = "; ".join(str(e.get("message", e)) for e in line.errors)
+                outcomes.append(WorkOutcome(work, False, messages))
             else:
-                outcomes.append(
-                    _judge(work, (line.payload or {}).get(step.document.root_field), 0.0)
-                )
+                outcomes.append(_judge(work, dict(line.data) if line.data else None, 0.0))
         return outcomes
