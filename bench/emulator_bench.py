@@ -14,18 +14,12 @@ three pages of at most 100.
 """
 
 import argparse
-import os
-import platform
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+from common import EmulatorProcess, machine, write
 
 from shopify_emulator.seed import seed_products
 from shopify_emulator.shops import Shop, ShopRegistry
@@ -53,17 +47,6 @@ query Page($first: Int!, $after: String) {
 """
 
 
-def write(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def median_seconds(action: Callable[[], Any], runs: int, warmup: int = 1) -> float:
     for _ in range(warmup):
         action()
@@ -84,27 +67,25 @@ def time_seeding(products: int, runs: int) -> float:
     return median_seconds(seed_once, runs, warmup=0)
 
 
-class Server:
-    """The emulator's command line, as a child process."""
+class Server(EmulatorProcess):
+    """The emulator's command line, as a child process: a big shop and an empty one."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.root = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "shopify_emulator", "--port", str(self.port)]
-        command += ["--shop", "big", "--access-token", TOKEN, "--shop", "empty"]
-        command += ["--access-token", TOKEN, "--plan", "enterprise", "--locations", LOCATIONS]
-        self.process = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        super().__init__(
+            "--shop",
+            "big",
+            "--access-token",
+            TOKEN,
+            "--shop",
+            "empty",
+            "--access-token",
+            TOKEN,
+            "--plan",
+            "enterprise",
+            "--locations",
+            LOCATIONS,
+            token=TOKEN,
         )
-        self.http = httpx.Client(timeout=120)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                self.http.get(f"{self.root}/_emulator/shops")
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("the emulator did not start")
 
     def query(self, shop: str, document: str, variables: dict[str, Any] | None = None) -> Any:
         response = self.http.post(
@@ -132,11 +113,6 @@ class Server:
         )
         return response.json()["errors"][0]["extensions"]
 
-    def stop(self) -> None:
-        self.http.close()
-        self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
-
 
 def pages_with_variants(server: Server, total: int, page: int) -> int:
     """Fetch `total` products with variants in pages of `page`; returns the variants seen."""
@@ -157,18 +133,6 @@ def last_page_cursor(server: Server, products: int) -> str | None:
         body = server.query("big", PRODUCTS_ONLY, {"first": 250, "after": after})
         after = body["data"]["products"]["pageInfo"]["endCursor"]
     return after
-
-
-def machine() -> list[str]:
-    memory = subprocess.run(
-        ["/usr/bin/free", "-h"], capture_output=True, text=True, check=False
-    ).stdout.splitlines()
-    return [
-        f"CPUs (nproc): {os.cpu_count()}",
-        f"Memory (free -h): {memory[1].split()[1] if len(memory) > 1 else '?'} total",
-        f"Python: {platform.python_version()} ({platform.python_implementation()})",
-        f"Platform: {platform.platform()}",
-    ]
 
 
 def main() -> None:

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     shopify_emulator_port: Annotated[int, Field(ge=1, le=65535)] = 5001
     demo_seed_products: Annotated[int, Field(ge=0, le=250_000)] = 500
 
+    shopify_api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] = "2026-10"
+    shopify_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    shopify_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    shopify_backoff_base_seconds: Annotated[float, Field(gt=0)] = 0.5
+    shopify_backoff_max_seconds: Annotated[float, Field(gt=0)] = 20.0
+
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000

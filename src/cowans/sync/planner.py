@@ -23,6 +23,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from cowans.catalog.snapshot import ProductSnapshot
+from cowans.config import Settings
 from cowans.shopify import mapping
 from cowans.shopify.cost import estimate
 from cowans.shopify.documents import Document, aliased, aliased_variables, load
@@ -103,6 +104,20 @@ class StoreConditions:
     concurrency: int = 4
     bulk_rows_per_second: float = 500.0
     bulk_threshold: int | None = None  # works of a kind; overrides the strategy's own rule
+    max_aliases: int = 50
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, location_ids: Mapping[str, str], **measured: Any
+    ) -> "StoreConditions":
+        """The planner's limits from GRAPHQL_MAX_COMPLEXITY and GRAPHQL_BATCH_SIZE; `measured`
+        carries what the client knows of the store now (bucket, latency)."""
+        return cls(
+            location_ids,
+            max_request_cost=settings.graphql_max_complexity,
+            max_aliases=settings.graphql_batch_size,
+            **measured,
+        )
 
 
 @dataclass(eq=False)  # identity: two works with equal fields are still two works
@@ -380,10 +395,9 @@ def _direct_steps(
     steps: list[Step] = []
     group: list[Work] = []
     budget = min(conditions.max_request_cost, conditions.bucket_maximum)
+    alias_limit = min(ALIAS_LIMITS[strategy], conditions.max_aliases)
     for work in works:
-        if group and (
-            len(group) >= ALIAS_LIMITS[strategy] or sum(w.cost for w in group) + work.cost > budget
-        ):
+        if group and (len(group) >= alias_limit or sum(w.cost for w in group) + work.cost > budget):
             steps.append(_aliased_step(kind, phase, group))
             group = []
         group.append(work)

@@ -1,0 +1,290 @@
+"""Push benchmark: a day of changes on Cowan's catalog, per strategy and for the naive baseline.
+
+    .venv/bin/python bench/push_bench.py [--products 11000] [--scale 1.0] [--naive-scale 0.02]
+
+The daily delta at scale 1: 10,000 stock changes, 1,000 price changes, 200 content edits and
+100 new products, on a Standard-plan emulator (2,000-point bucket, 100 points/s) answering with
+50-150 ms of latency, as a real store does. Each strategy starts from a fresh emulator holding the
+same catalog (loaded by the planner itself through bulk mutations, and timed: that is the initial
+load). The naive baseline (three calls per product, one at a time, a fixed 0.25 s pause:
+RATELIMIT_CALLS_PER_SECOND=4) would need hours at full scale, so it runs a sample of the same
+delta (`--naive-scale`) and is compared per change.
+
+Points are what the emulator charged (actual cost), requests what it received. The cost bound is
+points / restore rate: the least time any client can take to spend those points on this plan.
+"""
+
+import argparse
+import asyncio
+import random
+import time
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from common import EmulatorProcess, machine, write
+
+from cowans.catalog.snapshot import MetafieldSnapshot, ProductSnapshot, VariantSnapshot
+from cowans.shopify.bulk import PollPolicy
+from cowans.shopify.client import RetryPolicy, ShopifyClient, StoreEndpoint
+from cowans.shopify.products import list_locations
+from cowans.shopify.throttle import CostThrottle
+from cowans.sync.changes import Operation, ProductChange, RemoteIds
+from cowans.sync.planner import StoreConditions, Strategy, WorkKind, plan_changes
+from cowans.sync.runner import PlanRunner, RunReport, polling_bulk_runner
+
+LOCATIONS = ("Main Warehouse", "Store Front")
+RESTORE_RATE = 100.0  # Standard plan
+VENDORS = ("3M", "HP", "BIC", "Avery", "Paper Mate", "Brother", "Canon", "Swingline")
+TYPES = ("Pens", "Paper", "Toner", "Binders", "Staplers", "Notes", "Labels")
+QUICK_POLL = PollPolicy(first_seconds=0.2, max_seconds=1.0, timeout_seconds=1800)
+
+
+def make_product(index: int, rng: random.Random) -> ProductSnapshot:
+    variant_count = 1 if rng.random() < 0.8 else rng.randint(2, 3)
+    variants = tuple(
+        VariantSnapshot(
+            sku=f"CW-{index:06}-{v}",
+            price=Decimal(rng.randint(199, 9999)) / 100,
+            barcode=f"{rng.randrange(10**11, 10**12)}",
+            option_values=(f"Pack of {6 * (v + 1)}",) if variant_count > 1 else ("Default Title",),
+            inventory={name: rng.randint(0, 500) for name in LOCATIONS},
+        )
+        for v in range(variant_count)
+    )
+    return ProductSnapshot(
+        handle=f"cowans-item-{index:06}",
+        title=f"{rng.choice(VENDORS)} {rng.choice(TYPES)} {index}",
+        body_html="<p>Office supplies.</p>",
+        vendor=rng.choice(VENDORS),
+        product_type=rng.choice(TYPES),
+        tags=("office",),
+        option_names=("Pack",) if variant_count > 1 else ("Title",),
+        variants=variants,
+        metafields=(MetafieldSnapshot("custom", "color", "single_line_text_field", "black"),),
+    )
+
+
+@dataclass
+class Delta:
+    desired: list[ProductSnapshot]
+    counts: dict[str, int]
+
+
+def daily_delta(catalog: list[ProductSnapshot], scale: float, rng: random.Random) -> Delta:
+    counts = {
+        "stock": int(10_000 * scale),
+        "price": int(1_000 * scale),
+        "content": int(200 * scale),
+        "new": int(100 * scale),
+    }
+    changed = {p.handle: p for p in catalog}
+    handles = [p.handle for p in catalog]
+    for handle in rng.sample(handles, counts["stock"]):
+        p = changed[handle]
+        first = p.variants[0]
+        stock = {
+            **first.inventory,
+            LOCATIONS[0]: first.inventory[LOCATIONS[0]] + rng.randint(1, 40),
+        }
+        changed[handle] = replace(p, variants=(replace(first, inventory=stock), *p.variants[1:]))
+    for handle in rng.sample(handles, counts["price"]):
+        p = changed[handle]
+        first = p.variants[0]
+        price = (first.price or Decimal(1)) * Decimal("1.05")
+        changed[handle] = replace(
+            p, variants=(replace(first, price=price.quantize(Decimal("0.01"))), *p.variants[1:])
+        )
+    for handle in rng.sample(handles, counts["content"]):
+        changed[handle] = replace(changed[handle], title=changed[handle].title + " (new edition)")
+    news = [make_product(len(catalog) + n, rng) for n in range(counts["new"])]
+    return Delta([*changed.values(), *news], counts)
+
+
+@dataclass
+class Store:
+    """What the sync knows after a push: the base and the remote ids, per handle."""
+
+    base: dict[str, ProductSnapshot]
+    remote: dict[str, RemoteIds]
+
+    def changes(self, desired: list[ProductSnapshot]) -> list[ProductChange]:
+        changes = []
+        for n, snapshot in enumerate(desired):
+            known = snapshot.handle in self.remote
+            if known and self.base[snapshot.handle] == snapshot:
+                continue
+            changes.append(
+                ProductChange(
+                    f"c{n}",
+                    Operation.UPDATE if known else Operation.CREATE,
+                    snapshot.handle,
+                    desired=snapshot,
+                    base=self.base.get(snapshot.handle),
+                    remote=self.remote.get(snapshot.handle),
+                )
+            )
+        return changes
+
+    def remember(self, changes: list[ProductChange], report: RunReport) -> None:
+        for outcome in report.outcomes:
+            if outcome.ok and outcome.work.kind is WorkKind.PRODUCT_SET and outcome.payload:
+                self.remote[outcome.work.handle] = RemoteIds.from_product(
+                    outcome.payload["product"]
+                )
+        succeeded = report.succeeded_changes()
+        for change in changes:
+            if change.change_id in succeeded and change.desired is not None:
+                self.base[change.handle] = change.desired
+
+
+@dataclass
+class Run:
+    label: str
+    changes: int
+    points: float
+    requests: int
+    seconds: float
+    failed: int
+    predicted_cost: int
+    predicted_seconds: float
+
+    @property
+    def cost_bound(self) -> float:
+        return self.points / RESTORE_RATE
+
+
+async def push(
+    emulator: EmulatorProcess,
+    store: Store,
+    desired: list[ProductSnapshot],
+    strategy: Strategy,
+    **conditions: Any,
+) -> tuple[Run, RunReport]:
+    endpoint = StoreEndpoint(emulator.admin_url(), emulator.token)
+    async with ShopifyClient(
+        endpoint, throttle=CostThrottle(), retry=RetryPolicy(max_attempts=8)
+    ) as client:
+        locations = await list_locations(client)
+        changes = store.changes(desired)
+        plan = plan_changes(
+            changes, strategy, StoreConditions(locations, latency_seconds=0.1, **conditions)
+        )
+        before = emulator.counters()
+        runner = PlanRunner(
+            client,
+            concurrency=1 if strategy is Strategy.NAIVE else 4,
+            pause_seconds=0.25 if strategy is Strategy.NAIVE else 0.0,
+            bulk=polling_bulk_runner(QUICK_POLL),
+        )
+        started = time.perf_counter()
+        report = await runner.run(plan)
+        seconds = time.perf_counter() - started
+        after = emulator.counters()
+    store.remember(changes, report)
+    run = Run(
+        strategy.value,
+        len(changes),
+        after["points_spent"] - before["points_spent"],
+        after["requests"] - before["requests"],
+        seconds,
+        len(report.failed_changes()),
+        plan.predicted_cost,
+        plan.predicted_seconds,
+    )
+    return run, report
+
+
+def fresh_store() -> EmulatorProcess:
+    return EmulatorProcess(
+        "--shop",
+        "demo",
+        "--plan",
+        "standard",
+        "--locations",
+        ",".join(LOCATIONS),
+        "--latency-ms",
+        "50-150",
+        "--bulk-rows-per-second",
+        "2000",
+    )
+
+
+async def measure(
+    strategy: Strategy, catalog: list[ProductSnapshot], scale: float
+) -> tuple[Run, Run]:
+    emulator = fresh_store()
+    try:
+        store = Store({}, {})
+        initial, _ = await push(emulator, store, catalog, Strategy.COST)
+        initial.label = "initial load (cost strategy, bulk)"
+        delta = daily_delta(catalog, scale, random.Random(7))
+        run, _ = await push(emulator, store, delta.desired, strategy)
+        return initial, run
+    finally:
+        emulator.stop()
+
+
+def row(run: Run, baseline_points_per_change: float | None) -> str:
+    per_change = run.points / max(1, run.changes)
+    ratio = (
+        f"{baseline_points_per_change / per_change:.0f}x"
+        if baseline_points_per_change and per_change
+        else ""
+    )
+    cells = [
+        run.label,
+        f"{run.changes:,}",
+        f"{run.points:,.0f}",
+        f"{per_change:.2f}",
+        ratio,
+        f"{run.requests:,}",
+        f"{run.seconds:.1f} s",
+        f"{run.cost_bound:.1f} s",
+        f"{run.seconds / max(run.cost_bound, 0.001):.2f}",
+        f"{run.predicted_cost:,} / {run.predicted_seconds:.0f} s",
+        str(run.failed),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=11_000)
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--naive-scale", type=float, default=0.02)
+    parser.add_argument("--strategies", default="speed,balanced,cost")
+    args = parser.parse_args()
+    catalog = [make_product(n, random.Random(n)) for n in range(args.products)]
+    for line in machine():
+        write(f"- {line}")
+    variants = sum(len(p.variants) for p in catalog)
+    write(f"- Catalog: {args.products:,} products, {variants:,} variants, 2 locations")
+    write("- Emulator: Standard plan (2,000 points, 100 points/s), 50-150 ms latency")
+    # The same proportions as the full run: 11,000 products carry the scale-1 delta.
+    sample = catalog[: int(args.products * args.naive_scale / args.scale)]
+    naive_initial, naive = await measure(Strategy.NAIVE, sample, args.naive_scale)
+    naive.label = f"naive (sample, scale {args.naive_scale})"
+    baseline = naive.points / max(1, naive.changes)
+    runs = [naive]
+    initial = naive_initial
+    for name in args.strategies.split(","):
+        initial, run = await measure(Strategy(name), catalog, args.scale)
+        runs.append(run)
+    write()
+    write(
+        f"Initial load of {initial.changes:,} products: {initial.points:,.0f} points, "
+        f"{initial.requests} requests, {initial.seconds:.1f} s, {initial.failed} failed"
+    )
+    write()
+    write(
+        "| run | changes | points | points/change | fewer points than naive | requests | wall time "
+        "| cost bound | wall / bound | predicted (points / time) | failed |"
+    )
+    write("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for run in runs:
+        write(row(run, None if run is naive else baseline))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
