@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from cowans.db import migrate
 from cowans.db.base import Base
@@ -53,3 +53,26 @@ def test_models_match_migrations(backend: str, request: pytest.FixtureRequest) -
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_upgrading_a_database_that_has_products(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """New NOT NULL columns must not break an existing catalog."""
+    engine = create_db_engine(_fresh_url(backend, request, "migrate_with_data"))
+    migrate.upgrade(engine, "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO products (handle, title, body_html, vendor, product_type, tags,"
+                " status, published, seo_title, seo_description, content_hash, created_at,"
+                " updated_at)"
+                " VALUES ('pen', 'Pen', '', '', '', '[]', 'active', true, '', '', '',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        row = connection.execute(text("SELECT handle, version, match_method FROM products")).one()
+    engine.dispose()
+    assert tuple(row) == ("pen", 0, "")

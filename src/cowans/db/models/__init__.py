@@ -1,7 +1,14 @@
 """All models, imported here so `Base.metadata` knows every table (Alembic needs that)."""
 
 from cowans.db.models.audit import AuditLog
-from cowans.db.models.catalog import Product, ProductImage, ProductMetafield, ProductVariant
+from cowans.db.models.catalog import (
+    Product,
+    ProductImage,
+    ProductMetafield,
+    ProductVariant,
+    ProductVersion,
+)
+from cowans.db.models.sources import Import, ImportRowError, XorosoftItem
 from cowans.db.models.stores import Store
 from cowans.db.models.sync import (
     JobState,
@@ -15,12 +22,15 @@ from cowans.db.models.users import ApiToken, LoginAttempt, Role, User
 __all__ = [
     "ApiToken",
     "AuditLog",
+    "Import",
+    "ImportRowError",
     "JobState",
     "LoginAttempt",
     "Product",
     "ProductImage",
     "ProductMetafield",
     "ProductVariant",
+    "ProductVersion",
     "Role",
     "StagedChangeStatus",
     "Store",
@@ -28,4 +38,5 @@ __all__ = [
     "SyncJob",
     "SyncStaging",
     "User",
+    "XorosoftItem",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cowans.db.base import Base, TimestampMixin
+from cowans.db.base import Base, TimestampMixin, utcnow
 from cowans.db.types import JSONType, UTCDateTime
 
 MONEY = Numeric(12, 2)
@@ -29,6 +29,14 @@ class Product(TimestampMixin, Base):
     seo_description: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    etilize_sku: Mapped[str] = mapped_column(String(255), default="")
+    match_method: Mapped[str] = mapped_column(String(20), default="")
+    matched_field: Mapped[str] = mapped_column(String(20), default="")
+    # {field: {"source": "etilize"|"xorosoft"|"user", "import_id": n|None, "at": iso}}
+    provenance: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # {field: {"by": user id, "at": iso}}: a person's edit the feeds must not overwrite
+    locks: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
     variants: Mapped[list["ProductVariant"]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="ProductVariant.position"
@@ -93,3 +101,21 @@ class ProductMetafield(Base):
     value: Mapped[Any] = mapped_column(JSONType)
 
     product: Mapped[Product] = relationship(back_populates="metafields")
+
+
+class ProductVersion(Base):
+    """One change to a product: which fields moved from what to what, and who moved them."""
+
+    __tablename__ = "product_versions"
+    __table_args__ = (UniqueConstraint("product_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source: Mapped[str] = mapped_column(String(20))  # etilize, xorosoft, user
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # field: [old, new]
