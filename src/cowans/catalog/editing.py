@@ -1,0 +1,141 @@
+"""A person's edits: applied, versioned, and locked against the feeds until released."""
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from cowans.catalog.errors import CatalogErrorCode
+from cowans.catalog.feed import comparable
+from cowans.catalog.upsert import current_values, set_field
+from cowans.db.models import Product, ProductVersion
+from cowans.errors import InvalidInput, NotFound
+
+STATUSES = ("active", "draft", "archived")
+POLICIES = ("deny", "continue")
+TEXT_FIELDS = (
+    "title",
+    "body_html",
+    "vendor",
+    "product_type",
+    "seo_title",
+    "seo_description",
+    "barcode",
+)
+
+
+def load_product(session: Session, product_id: int) -> Product:
+    product = session.scalar(
+        select(Product)
+        .where(Product.id == product_id, Product.deleted_at.is_(None))
+        .options(
+            selectinload(Product.variants),
+            selectinload(Product.images),
+            selectinload(Product.metafields),
+        )
+    )
+    if product is None:
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, f"No product with id {product_id}.")
+    return product
+
+
+def _checked(name: str, value: Any) -> Any:
+    """The value to store, or InvalidInput saying why not."""
+
+    def invalid(reason: str) -> InvalidInput:
+        return InvalidInput(CatalogErrorCode.INVALID_VALUE, f"{name}: {reason}", {"field": name})
+
+    if name in TEXT_FIELDS:
+        if not isinstance(value, str) or (name == "title" and not value.strip()):
+            raise invalid("must be a non-empty string" if name == "title" else "must be a string")
+        return value
+    if name == "tags":
+        if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+            raise invalid("must be a list of strings")
+        return sorted({t.strip() for t in value if t.strip()})
+    if name == "status":
+        if value not in STATUSES:
+            raise invalid(f"must be one of {', '.join(STATUSES)}")
+        return value
+    if name == "inventory_policy":
+        if value not in POLICIES:
+            raise invalid(f"must be one of {', '.join(POLICIES)}")
+        return value
+    if name == "published":
+        if not isinstance(value, bool):
+            raise invalid("must be true or false")
+        return value
+    if name == "price":
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise invalid("must be a decimal amount") from exc
+        if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
+            raise invalid("must be a non-negative amount")
+        return amount.quantize(Decimal("0.01"))
+    raise InvalidInput(
+        CatalogErrorCode.FIELD_NOT_EDITABLE, f"{name} cannot be edited here.", {"field": name}
+    )
+
+
+EDITABLE = (*TEXT_FIELDS, "tags", "status", "inventory_policy", "published", "price")
+
+
+def edit_product(session: Session, product_id: int, edits: dict[str, Any], user_id: int) -> Product:
+    """Apply a person's edits. Each edited field is locked: imports keep the person's value."""
+    product = load_product(session, product_id)
+    checked = {name: _checked(name, value) for name, value in edits.items()}
+    current = current_values(product)
+    moment = datetime.now(UTC)
+    changes: dict[str, list[Any]] = {}
+    locks = dict(product.locks or {})
+    provenance = dict(product.provenance or {})
+    for name, value in checked.items():
+        locks[name] = {"by": user_id, "at": moment.isoformat()}
+        if comparable(current.get(name)) == comparable(value):
+            continue
+        set_field(product, name, value)
+        changes[name] = [comparable(current.get(name)), comparable(value)]
+        provenance[name] = {"source": "user", "user_id": user_id, "at": moment.isoformat()}
+    product.locks, product.provenance = locks, provenance
+    if changes:
+        product.version = (product.version or 0) + 1
+        product.updated_at = moment
+        session.add(
+            ProductVersion(
+                product=product,
+                version=product.version,
+                source="user",
+                user_id=user_id,
+                changes=changes,
+                created_at=moment,
+            )
+        )
+    session.flush()
+    return product
+
+
+def release_lock(session: Session, product_id: int, field: str) -> Product:
+    """The feeds own the field again; the next import brings their value back."""
+    product = load_product(session, product_id)
+    if field not in (product.locks or {}):
+        raise NotFound(
+            CatalogErrorCode.NOT_LOCKED, f"{field} is not locked on product {product_id}."
+        )
+    product.locks = {name: lock for name, lock in product.locks.items() if name != field}
+    product.content_hash = ""  # so the next import compares again instead of skipping
+    session.flush()
+    return product
+
+
+def history(session: Session, product_id: int) -> list[ProductVersion]:
+    load_product(session, product_id)
+    return list(
+        session.scalars(
+            select(ProductVersion)
+            .where(ProductVersion.product_id == product_id)
+            .order_by(ProductVersion.version.desc())
+        )
+    )

@@ -1,0 +1,11 @@
+"""Error codes of the catalog area."""
+
+from enum import StrEnum
+
+
+class CatalogErrorCode(StrEnum):
+    PRODUCT_NOT_FOUND = "product_not_found"
+    FIELD_NOT_EDITABLE = "field_not_editable"
+    INVALID_VALUE = "invalid_value"
+    NOT_LOCKED = "field_not_locked"
+    IMPORT_NOT_FOUND = "import_not_found"

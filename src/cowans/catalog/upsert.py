@@ -1,0 +1,139 @@
+"""Writing a feed's view of a product into the catalog, field by field.
+
+A field a person locked keeps its value; the disagreement is returned for the import report.
+Every changed field records where its value came from (provenance), and every change makes a
+version with the field diffs. A product whose feed content hash did not change is left alone:
+re-importing the same feed writes nothing.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from cowans.catalog.feed import PRODUCT_FIELDS, VARIANT_FIELDS, FeedProduct, comparable
+from cowans.db.models import (
+    Product,
+    ProductImage,
+    ProductMetafield,
+    ProductVariant,
+    ProductVersion,
+)
+
+SPECIFICATION_TYPE = "list.single_line_text_field"
+
+
+@dataclass
+class UpsertResult:
+    created: bool = False
+    changed: list[str] = field(default_factory=list)
+    locked_disagreements: list[dict[str, Any]] = field(default_factory=list)
+
+
+def current_values(product: Product) -> dict[str, Any]:
+    """The product as the feeds see it, under the field names of catalog.feed."""
+    values: dict[str, Any] = {name: getattr(product, name) for name in PRODUCT_FIELDS}
+    variant = product.variants[0] if product.variants else None
+    for name in VARIANT_FIELDS:
+        values[name] = getattr(variant, name) if variant is not None else None
+    values["images"] = [[i.src, i.position, i.alt_text] for i in product.images]
+    values["specifications"] = [
+        [m.key, m.value] for m in product.metafields if m.namespace == "custom"
+    ]
+    return values
+
+
+def _first_variant(product: Product) -> ProductVariant:
+    if not product.variants:
+        product.variants.append(ProductVariant(sku="", position=1))
+    return product.variants[0]
+
+
+def set_field(product: Product, name: str, value: Any) -> None:
+    if name in PRODUCT_FIELDS:
+        setattr(product, name, list(value) if name == "tags" else value)
+    elif name in VARIANT_FIELDS:
+        setattr(_first_variant(product), name, dict(value) if name == "inventory" else value)
+    elif name == "images":
+        product.images = [
+            ProductImage(src=src, position=position, alt_text=alt) for src, position, alt in value
+        ]
+    elif name == "specifications":
+        kept = [m for m in product.metafields if m.namespace != "custom"]
+        product.metafields = kept + [
+            ProductMetafield(namespace="custom", key=key, type=SPECIFICATION_TYPE, value=list(vals))
+            for key, vals in value
+        ]
+    else:
+        raise ValueError(f"unknown catalog field {name}")
+
+
+def apply_feed_product(
+    session: Session,
+    product: Product | None,
+    feed: FeedProduct,
+    *,
+    source: str,
+    import_id: int | None,
+    moment: datetime,
+    keep_hash: bool = True,
+) -> UpsertResult:
+    """Create or update one product from a feed. `keep_hash` stores the feed's content hash
+    (an Etilize import; an Xorosoft refresh brings only some fields)."""
+    result = UpsertResult(created=product is None)
+    if product is None:
+        product = Product(handle=feed.handle, title="", provenance={}, locks={}, version=0)
+        session.add(product)
+    elif keep_hash and product.content_hash == feed.content_hash() and not product.locks:
+        return result
+    current = current_values(product) if not result.created else {}
+    changes: dict[str, list[Any]] = {}
+    provenance = dict(product.provenance or {})
+    for name, new in feed.values.items():
+        old = current.get(name)
+        if comparable(old) == comparable(new):
+            continue
+        if name in (product.locks or {}):
+            result.locked_disagreements.append(
+                {"field": name, "feed_value": comparable(new), "kept_value": comparable(old)}
+            )
+            continue
+        set_field(product, name, new)
+        changes[name] = [comparable(old), comparable(new)]
+        provenance[name] = {
+            "source": feed.sources.get(name, source),
+            "import_id": import_id,
+            "at": moment.isoformat(),
+        }
+    _record_match(product, feed)
+    if keep_hash:
+        product.content_hash = feed.content_hash()
+    if changes:
+        product.provenance = provenance
+        product.version = (product.version or 0) + 1
+        product.updated_at = moment
+        session.add(
+            ProductVersion(
+                product=product,
+                version=product.version,
+                source=source,
+                import_id=import_id,
+                changes=changes,
+                created_at=moment,
+            )
+        )
+    result.changed = sorted(changes)
+    return result
+
+
+def _record_match(product: Product, feed: FeedProduct) -> None:
+    if feed.match_method:
+        product.etilize_sku = feed.etilize_sku
+        product.match_method = feed.match_method
+        product.matched_field = feed.matched_field
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
