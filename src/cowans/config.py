@@ -48,15 +48,30 @@ class Settings(BaseSettings):
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 900
     demo_admin_email: str = "admin@cowans.local"
+    max_upload_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
     dev_emulators: bool = True
     shopify_emulator_port: Annotated[int, Field(ge=1, le=65535)] = 5001
     demo_seed_products: Annotated[int, Field(ge=0, le=250_000)] = 500
+    xorosoft_emulator_port: Annotated[int, Field(ge=1, le=65535)] = 5002
+    demo_feed_products: Annotated[int, Field(ge=1, le=250_000)] = 500
 
     shopify_api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] = "2026-10"
     shopify_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     shopify_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     shopify_backoff_base_seconds: Annotated[float, Field(gt=0)] = 0.5
     shopify_backoff_max_seconds: Annotated[float, Field(gt=0)] = 20.0
+
+    xorosoft_api_url: str = "https://res.xorosoft.io/api/xerp"
+    xorosoft_api_key: SecretStr = SecretStr("")
+    xorosoft_api_secret: SecretStr = SecretStr("")
+
+    etilize_ftp_host: str = ""
+    etilize_ftp_user: str = ""
+    etilize_ftp_password: SecretStr = SecretStr("")
+    etilize_ftp_path: str = "/CowanOfficeSupplies.zip"
+    etilize_ftp_tls: bool = False
+    etilize_ftp_port: Annotated[int, Field(ge=1, le=65535)] = 21
+    etilize_ftp_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50

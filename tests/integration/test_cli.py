@@ -130,7 +130,9 @@ def fresh_checkout(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATA_DIR"}}
     env["ENVIRONMENT"] = "development"
     env["SHOPIFY_EMULATOR_PORT"] = str(_free_port())
+    env["XOROSOFT_EMULATOR_PORT"] = str(_free_port())
     env["DEMO_SEED_PRODUCTS"] = "25"
+    env["DEMO_FEED_PRODUCTS"] = "30"
     return env
 
 
@@ -204,6 +206,14 @@ def test_serve_on_a_fresh_machine(
     ).json()["access_token"]
     me = httpx.get(f"{base}/api/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["role"] == "admin"
+    # The demo catalog came in through the Xorosoft emulator's API and the generated feed.
+    imports = httpx.get(f"{base}/api/imports", headers={"Authorization": f"Bearer {token}"}).json()
+    assert sorted((i["kind"], i["source"], i["state"]) for i in imports) == [
+        ("etilize", "file", "completed"),
+        ("xorosoft", "api", "completed"),
+    ], output
+    catalog = httpx.get(f"{base}/api/products", headers={"Authorization": f"Bearer {token}"})
+    assert catalog.json()["total"] > 10
 
     emulator = f"http://127.0.0.1:{fresh_checkout['SHOPIFY_EMULATOR_PORT']}"
     products = httpx.post(
@@ -226,3 +236,40 @@ def test_emulator_command_runs_the_shopify_emulator() -> None:
     assert result.returncode == 0
     assert "--seed-products" in result.stdout
     assert "--fault-ise-after-apply" in result.stdout
+
+
+def test_import_commands_and_the_feed_generator(cli_env: str, tmp_path: Path) -> None:
+    samples = Path(__file__).resolve().parents[3] / "shared" / "samples"
+    xorosoft = runner.invoke(app, ["import", "xorosoft", str(samples / "xorosoft_sample.csv")])
+    assert xorosoft.exit_code == 0, xorosoft.output
+    etilize = runner.invoke(app, ["import", "etilize", str(samples / "etilize_sample.csv")])
+    assert etilize.exit_code == 0, etilize.output
+    assert "completed" in etilize.output
+    assert "errors.csv" in etilize.output
+    both = runner.invoke(app, ["import", "etilize", str(samples / "etilize_sample.csv"), "--ftp"])
+    assert both.exit_code == 2
+    missing = runner.invoke(app, ["import", "xorosoft", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2
+
+    generated = runner.invoke(
+        app,
+        [
+            "demo",
+            "generate-feed",
+            "--products",
+            "40",
+            "--seed",
+            "3",
+            "--out",
+            str(tmp_path / "demo"),
+        ],
+    )
+    assert generated.exit_code == 0, generated.output
+    assert (
+        runner.invoke(
+            app, ["import", "xorosoft", str(tmp_path / "demo" / "xorosoft.csv")]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(app, ["import", "etilize", str(tmp_path / "demo" / "etilize.csv")])
+    assert result.exit_code == 0, result.output

@@ -57,9 +57,11 @@ async def test_a_query_returns_data_and_its_costs(emulator: RunningEmulator) -> 
 
 
 async def test_the_bucket_is_waited_for_never_tripped(emulator: RunningEmulator) -> None:
-    emulator.shop().bucket = LeakyBucket(60, 200)  # a tiny bucket: every few requests must wait
+    # A tiny, slow bucket: 8 requests of 12 points need 96, it holds 30 and restores 30 a
+    # second, so about 2 s of waiting is unavoidable however fast the machine is.
+    emulator.shop().bucket = LeakyBucket(30, 30)
     async with client_for(emulator) as client:
-        for _ in range(25):
+        for _ in range(8):
             await client.execute(load("locations"), {"first": 10})  # 12 points each
     assert emulator.shop().counters["throttled"] == 0
     assert client.throttle.waited_seconds > 0

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from cowans import __version__
 from cowans.api.errors import install_error_handlers
 from cowans.api.middleware import RequestContextMiddleware
-from cowans.api.routers import auth, health, products, users
+from cowans.api.routers import auth, health, imports, products, users
 from cowans.config import Settings, get_settings
 from cowans.db.session import get_engine, session_factory
 
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, session_factory=sessions)
-    for router in (health.router, auth.router, users.router, products.router):
+    for router in (health.router, auth.router, users.router, products.router, imports.router):
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

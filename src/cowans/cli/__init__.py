@@ -2,30 +2,35 @@
 
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from cowans.auth import service as auth
 from cowans.auth.passwords import check_password_policy
 from cowans.cli.emulators import (
     SHOPIFY_EMULATOR_SCRIPT,
     EmulatorStartError,
-    RunningShopifyEmulator,
+    RunningEmulator,
     console_script,
     ensure_demo_store,
     start_shopify_emulator,
+    start_xorosoft_emulator,
 )
 from cowans.config import ConfigError, Settings, get_settings
 from cowans.db import migrate
-from cowans.db.models import Role
+from cowans.db.models import Import, Role
 from cowans.db.session import get_engine, session_scope
 from cowans.errors import DomainError
 from cowans.logs import configure_logging
+from cowans.sources import launch
+from cowans.sources.feedgen import generate_feeds
 
 app = typer.Typer(help="Cowan's product management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -93,30 +98,74 @@ def serve(
                 f"{settings.demo_admin_email} / {password}",
                 soft_wrap=True,
             )
-    emulator = _start_dev_emulators(settings, engine) if with_emulators else None
+    emulators = _start_dev_emulators(settings, engine) if with_emulators else []
     listen_host, listen_port = host or settings.host, port or settings.port
     console.print(f"Cowans is running at http://{listen_host}:{listen_port} (API docs at /docs)")
     try:
         uvicorn.run(create_app(settings), host=listen_host, port=listen_port, log_config=None)
     finally:
-        if emulator is not None:
+        for emulator in emulators:
             emulator.stop()
 
 
-def _start_dev_emulators(settings: Settings, engine: Engine) -> RunningShopifyEmulator:
+def _start_dev_emulators(settings: Settings, engine: Engine) -> list[RunningEmulator]:
+    """Both emulators with the demo data; the catalog is imported from it on the first start."""
+    etilize_csv, xorosoft_csv = ensure_demo_feeds(settings)
     console.print(
-        f"Starting the Shopify emulator on port {settings.shopify_emulator_port} "
-        f"with {settings.demo_seed_products} demo products..."
+        f"Starting the Shopify emulator (port {settings.shopify_emulator_port}) and the "
+        f"Xorosoft emulator (port {settings.xorosoft_emulator_port})..."
     )
+    running: list[RunningEmulator] = []
     try:
-        emulator = start_shopify_emulator(settings)
+        shopify = start_shopify_emulator(settings)
+        running.append(shopify)
+        xorosoft = start_xorosoft_emulator(settings, xorosoft_csv)
+        running.append(xorosoft)
     except EmulatorStartError as exc:
-        err_console.print(f"[red]{exc}[/red] (start with --no-emulators to skip it)")
+        for emulator in running:
+            emulator.stop()
+        err_console.print(f"[red]{exc}[/red] (start with --no-emulators to skip them)")
         raise typer.Exit(1) from exc
     with session_scope(engine) as session:
-        ensure_demo_store(session, emulator)
-    console.print(f"Shopify emulator: {emulator.admin_url}", soft_wrap=True)
-    return emulator
+        ensure_demo_store(session, shopify)
+    if not settings.xorosoft_api_key.get_secret_value():
+        settings.xorosoft_api_url = xorosoft.url
+        settings.xorosoft_api_key = SecretStr(xorosoft.access_token)
+        settings.xorosoft_api_secret = SecretStr(xorosoft.secret)
+    console.print(f"Shopify emulator: {shopify.url}", soft_wrap=True)
+    console.print(f"Xorosoft emulator: {xorosoft.url}", soft_wrap=True)
+    _import_demo_catalog(settings, engine, etilize_csv)
+    return running
+
+
+def ensure_demo_feeds(settings: Settings) -> tuple[Path, Path]:
+    folder = settings.data_dir / "demo"
+    etilize, xorosoft = folder / "etilize.csv", folder / "xorosoft.csv"
+    if not (etilize.exists() and xorosoft.exists()):
+        folder.mkdir(parents=True, exist_ok=True)
+        with etilize.open("wb") as etilize_out, xorosoft.open("wb") as xorosoft_out:
+            generate_feeds(settings.demo_feed_products, 1, etilize_out, xorosoft_out)
+    return etilize, xorosoft
+
+
+def _import_demo_catalog(settings: Settings, engine: Engine, etilize_csv: Path) -> None:
+    """On a fresh database: stock and prices through the Xorosoft API, content from the feed."""
+    with session_scope(engine) as session:
+        if session.scalar(select(func.count()).select_from(Import)):
+            return
+        first = Import(kind="xorosoft", source="api")
+        second = Import(kind="etilize", source="file", filename=etilize_csv.name)
+        session.add_all([first, second])
+        session.flush()
+        ids = (first.id, second.id)
+    with console.status("Importing the demo catalog..."):
+        launch.run(engine, settings, ids[0], "xorosoft", None)
+        launch.run(engine, settings, ids[1], "etilize", etilize_csv)
+    with session_scope(engine) as session:
+        for import_id in ids:
+            record = session.get(Import, import_id)
+            assert record is not None
+            console.print(f"Demo {record.kind} import: {record.state}, {record.products} products")
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -186,6 +235,100 @@ def token_create(
         f"API token {record.id} for {user.email}, expires {record.expires_at:%Y-%m-%d}:"
     )
     print(token)  # noqa: T201 - plain stdout, so scripts can capture the token
+
+
+import_app = typer.Typer(help="Import the Etilize feed or Xorosoft's items.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+
+def _run_import(kind: str, path: Path | None, source: str) -> None:
+    settings = _settings()
+    engine = get_engine(settings.database_url)
+    migrate.upgrade(engine)
+    with session_scope(engine) as session:
+        record = Import(kind=kind, source=source, filename=path.name if path else "")
+        session.add(record)
+        session.flush()
+        import_id = record.id
+    with console.status(f"Importing {kind}..."):
+        launch.run(engine, settings, import_id, kind, path)
+    with session_scope(engine) as session:
+        record = session.get(Import, import_id)
+        assert record is not None
+        _print_import(record)
+        if record.state != "completed":
+            raise typer.Exit(1)
+
+
+def _print_import(record: Import) -> None:
+    table = Table(f"import {record.id}", "", show_header=True)
+    for label, value in (
+        ("state", record.state),
+        ("rows", record.rows),
+        ("products", record.products),
+        ("matched", record.matched),
+        ("unmatched", record.unmatched),
+        ("duplicates", record.duplicates),
+        ("row errors", record.errors),
+        ("created", record.created),
+        ("updated", record.updated),
+        ("unchanged", record.unchanged),
+        ("locked fields kept", record.locked_conflicts),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    if record.error:
+        err_console.print(f"[red]{record.error}[/red]")
+    if record.errors:
+        console.print(f"Rejected rows: GET /api/imports/{record.id}/errors.csv")
+
+
+@import_app.command("etilize")
+def import_etilize(
+    file: Annotated[Path | None, typer.Argument(help="The feed: a CSV or the zip.")] = None,
+    ftp: Annotated[
+        bool, typer.Option("--ftp", help="Fetch it from the Etilize FTP server.")
+    ] = False,
+) -> None:
+    """Import the Etilize feed from a file or by FTP."""
+    if (file is None) == (not ftp):
+        err_console.print("[red]Give a FILE or --ftp, not both and not neither.[/red]")
+        raise typer.Exit(2)
+    if file is not None and not file.is_file():
+        err_console.print(f"[red]No such file: {file}[/red]")
+        raise typer.Exit(2)
+    _run_import("etilize", file, "ftp" if ftp else "file")
+
+
+@import_app.command("xorosoft")
+def import_xorosoft(
+    file: Annotated[Path | None, typer.Argument(help="The CSV export.")] = None,
+    api: Annotated[bool, typer.Option("--api", help="Read it from the Xorosoft API.")] = False,
+) -> None:
+    """Import Xorosoft's items (SKUs, prices, stock) from the CSV export or the API."""
+    if (file is None) == (not api):
+        err_console.print("[red]Give a FILE or --api, not both and not neither.[/red]")
+        raise typer.Exit(2)
+    if file is not None and not file.is_file():
+        err_console.print(f"[red]No such file: {file}[/red]")
+        raise typer.Exit(2)
+    _run_import("xorosoft", file, "api" if api else "file")
+
+
+@demo_app.command("generate-feed")
+def demo_generate_feed(
+    products: Annotated[int, typer.Option(min=1, max=1_000_000)] = 1000,
+    seed: Annotated[int, typer.Option()] = 1,
+    out: Annotated[Path, typer.Option(help="Folder to write the two files to.")] = Path("var/demo"),
+) -> None:
+    """Write a realistic Etilize CSV and the matching Xorosoft CSV export."""
+    out.mkdir(parents=True, exist_ok=True)
+    etilize, xorosoft = out / "etilize.csv", out / "xorosoft.csv"
+    with etilize.open("wb") as etilize_out, xorosoft.open("wb") as xorosoft_out:
+        generate_feeds(products, seed, etilize_out, xorosoft_out)
+    console.print(f"Wrote {etilize} and {xorosoft}")
 
 
 emulator_app = typer.Typer(help="The bundled emulators, on their own.", no_args_is_help=True)

@@ -19,6 +19,7 @@ from cowans.config import Settings
 from cowans.db.models import Store
 
 SHOPIFY_EMULATOR_SCRIPT = "cowans-shopify-emulator"
+XOROSOFT_EMULATOR_SCRIPT = "cowans-xorosoft-emulator"
 DEMO_SHOP = "demo"
 DEMO_LOCATIONS = ("Main Warehouse", "Store Front")
 STARTUP_TIMEOUT_SECONDS = 60
@@ -29,10 +30,11 @@ class EmulatorStartError(RuntimeError):
 
 
 @dataclass
-class RunningShopifyEmulator:
+class RunningEmulator:
     process: subprocess.Popen[bytes]
-    admin_url: str
+    url: str
     access_token: str
+    secret: str = ""
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -48,10 +50,10 @@ def console_script(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def demo_access_token(settings: Settings) -> str:
+def demo_access_token(settings: Settings, purpose: str = "shop token") -> str:
     """Stable across restarts (the demo store row keeps working) and unique per install."""
-    digest = hashlib.sha256(b"cowans demo shop token:" + settings.signing_key.encode())
-    return "shpat_" + digest.hexdigest()[:32]
+    digest = hashlib.sha256(f"cowans demo {purpose}:".encode() + settings.signing_key.encode())
+    return ("shpat_" if purpose == "shop token" else "") + digest.hexdigest()[:32]
 
 
 def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> None:
@@ -69,38 +71,60 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen[bytes]) -> No
     raise EmulatorStartError(f"the Shopify emulator did not answer on {host}:{port}")
 
 
-def start_shopify_emulator(settings: Settings) -> RunningShopifyEmulator:
-    token = demo_access_token(settings)
-    port = settings.shopify_emulator_port
-    command = [
-        console_script(SHOPIFY_EMULATOR_SCRIPT),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--shop", DEMO_SHOP,
-        "--access-token", token,
-        "--seed-products", str(settings.demo_seed_products),
-        "--seed-random", "1",
-        "--locations", ",".join(DEMO_LOCATIONS),
-        "--state-file", str(settings.data_dir / "shopify-emulator.sqlite"),
-    ]  # fmt: skip
+def _spawn(script: str, port: int, arguments: list[str]) -> subprocess.Popen[bytes]:
+    command = [console_script(script), "--host", "127.0.0.1", "--port", str(port), *arguments]
     process = subprocess.Popen(command)  # noqa: S603 - our own console script, fixed arguments
     try:
         _wait_for_port("127.0.0.1", port, process)
     except EmulatorStartError:
         process.kill()
         raise
+    return process
+
+
+def start_shopify_emulator(settings: Settings) -> RunningEmulator:
+    token = demo_access_token(settings)
+    port = settings.shopify_emulator_port
+    process = _spawn(
+        SHOPIFY_EMULATOR_SCRIPT,
+        port,
+        [
+            "--shop",
+            DEMO_SHOP,
+            "--access-token",
+            token,
+            "--seed-products",
+            str(settings.demo_seed_products),
+            "--seed-random",
+            "1",
+            "--locations",
+            ",".join(DEMO_LOCATIONS),
+            "--state-file",
+            str(settings.data_dir / "shopify-emulator.sqlite"),
+        ],
+    )
     admin_url = f"http://127.0.0.1:{port}/{DEMO_SHOP}/admin/api/2026-10/graphql.json"
-    return RunningShopifyEmulator(process, admin_url, token)
+    return RunningEmulator(process, admin_url, token)
 
 
-def ensure_demo_store(session: Session, emulator: RunningShopifyEmulator) -> Store:
+def start_xorosoft_emulator(settings: Settings, export_csv: Path) -> RunningEmulator:
+    """Serves the demo feed's Xorosoft export, so the demo catalog and the ERP agree."""
+    key, secret = "demo", demo_access_token(settings, "xorosoft secret")
+    port = settings.xorosoft_emulator_port
+    process = _spawn(
+        XOROSOFT_EMULATOR_SCRIPT, port, ["--csv", str(export_csv), "--key", key, "--secret", secret]
+    )
+    return RunningEmulator(process, f"http://127.0.0.1:{port}/api/xerp", key, secret)
+
+
+def ensure_demo_store(session: Session, emulator: RunningEmulator) -> Store:
     """The demo shop as a store of the catalog, pointing at the emulator."""
     domain = f"{DEMO_SHOP}.myshopify.com"
     store = session.scalar(select(Store).where(Store.shop_domain == domain))
     if store is None:
         store = Store(name="Demo store (emulator)", shop_domain=domain, access_token="")
         session.add(store)
-    store.admin_url = emulator.admin_url
+    store.admin_url = emulator.url
     store.access_token = emulator.access_token
     store.api_version = "2026-10"
     session.flush()

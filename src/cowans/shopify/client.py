@@ -12,7 +12,6 @@ Every retried write must be safe to repeat; the documents and the planner make s
 
 import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from cowans.backoff import RetryPolicy
 from cowans.shopify.cost import CostModel
 from cowans.shopify.documents import Document
 from cowans.shopify.errors import ShopifyError, ShopifyErrorCode, ShopifyUnavailable
@@ -42,18 +42,6 @@ class StoreEndpoint:
         cls, shop_domain: str, access_token: str, api_version: str = API_VERSION
     ) -> "StoreEndpoint":
         return cls(f"https://{shop_domain}/admin/api/{api_version}/graphql.json", access_token)
-
-
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 6
-    base_seconds: float = 0.5
-    max_seconds: float = 20.0
-    rng: random.Random = field(default_factory=random.Random)
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2^attempt)]."""
-        return self.rng.uniform(0, min(self.max_seconds, self.base_seconds * 2**attempt))
 
 
 @dataclass

@@ -119,3 +119,5 @@ class ProductVersion(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # field: [old, new]
+
+    product: Mapped[Product] = relationship()
