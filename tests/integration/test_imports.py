@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from cowans.db.models import Product, ProductVersion, Role
 from cowans.db.session import session_scope
+from cowans.sources import imports
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 LoginHeaders = Callable[[Role], dict[str, str]]
@@ -142,6 +143,24 @@ def test_a_locked_field_survives_and_is_reported(
     assert result["locked_conflicts"] == 1
     assert result["report"]["locked"][0]["field"] == "title"
     assert products(engine)["hp-64xl-black-ink"].title == "HP 64XL (our title)"
+
+
+def test_products_are_written_batch_by_batch(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, client: TestClient, editor: dict[str, str]
+) -> None:
+    """A batch of one: every product is loaded, written and let go on its own, as the products
+    of a big feed are, and the outcome is the same."""
+    monkeypatch.setattr(imports, "BATCH", 1)
+    for kind, name in (("xorosoft", "xorosoft_sample.csv"), ("etilize", "etilize_sample.csv")):
+        result = upload(client, kind, (SAMPLES / name).read_bytes(), name, editor)
+        assert result["state"] == "completed", result
+    assert (result["matched"], result["created"]) == (4, 4)
+    catalog = products(engine)
+    assert catalog["post-it-notes-3x3-canary"].variants[0].inventory == {"MAIN": 120, "WEST": 35}
+    assert [i.position for i in catalog["post-it-notes-3x3-canary"].images] == [1, 2, 3]
+    feed = (SAMPLES / "etilize_sample.csv").read_bytes().replace(b"HP 64XL High", b"HP 64XL Big")
+    again = upload(client, "etilize", feed, "feed.csv", editor)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 3)
 
 
 def test_a_file_that_is_not_a_feed_fails_and_changes_nothing(

@@ -72,6 +72,24 @@ class ImportRun:
         self.update(state="failed", error=message, finished_at=_now())
 
 
+def _complete(
+    session: Session, import_id: int, row_errors: list[RowError], **counters: Any
+) -> None:
+    """Store the rejected rows and the final counters in the same transaction as the catalog
+    changes, so the report is never out of step with what was written."""
+    session.add_all(
+        ImportRowError(
+            import_id=import_id, row_number=e.row_number, column=e.column, reason=e.reason
+        )
+        for e in row_errors
+    )
+    record = session.get(Import, import_id)
+    assert record is not None
+    record.state, record.finished_at, record.errors = "completed", _now(), len(row_errors)
+    for name, value in counters.items():
+        setattr(record, name, value)
+
+
 # Etilize -----------------------------------------------------------------------------------------
 
 
@@ -223,25 +241,19 @@ def run_etilize_import(
             # Written (not committed): let the batch go, so memory does not grow with the feed.
             session.flush()
             session.expunge_all()
-        session.add_all(
-            ImportRowError(
-                import_id=import_id, row_number=e.row_number, column=e.column, reason=e.reason
-            )
-            for e in row_errors
+        _complete(
+            session,
+            import_id,
+            row_errors,
+            rows=rows,
+            products=len(products),
+            matched=len(matches.matches),
+            unmatched=len(matches.unmatched),
+            duplicates=len(matches.duplicates),
+            locked_conflicts=len(locked),
+            report=_report(matches, locked),
+            **counts,
         )
-        record = session.get(Import, import_id)
-        assert record is not None
-        record.state, record.finished_at = "completed", _now()
-        record.rows, record.products = rows, len(products)
-        record.matched, record.unmatched = len(matches.matches), len(matches.unmatched)
-        record.duplicates, record.errors = len(matches.duplicates), len(row_errors)
-        record.created, record.updated, record.unchanged = (
-            counts["created"],
-            counts["updated"],
-            counts["unchanged"],
-        )
-        record.locked_conflicts = len(locked)
-        record.report = _report(matches, locked)
         session.commit()
     run.update()
 
@@ -346,19 +358,17 @@ def run_xorosoft_import(
     with run.sessions() as session:
         _store_items(session, items, stock, import_id)
         counts, locked = _refresh_catalog(session, items, stock, import_id, moment)
-        session.add_all(
-            ImportRowError(
-                import_id=import_id, row_number=e.row_number, column=e.column, reason=e.reason
-            )
-            for e in row_errors
+        _complete(
+            session,
+            import_id,
+            row_errors,
+            rows=rows,
+            products=len(items),
+            matched=counts["updated"] + counts["unchanged"],
+            updated=counts["updated"],
+            unchanged=counts["unchanged"],
+            locked_conflicts=len(locked),
+            report={"locked": locked},
         )
-        record = session.get(Import, import_id)
-        assert record is not None
-        record.state, record.finished_at, record.rows = "completed", _now(), rows
-        record.products, record.errors = len(items), len(row_errors)
-        record.matched = counts["updated"] + counts["unchanged"]
-        record.updated, record.unchanged = counts["updated"], counts["unchanged"]
-        record.locked_conflicts = len(locked)
-        record.report = {"locked": locked}
         session.commit()
     run.update()
