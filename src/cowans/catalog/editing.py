@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from cowans.catalog.errors import CatalogErrorCode
 from cowans.catalog.feed import comparable
-from cowans.catalog.upsert import current_values, set_field
+from cowans.catalog.upsert import current_values, record_version, set_field
 from cowans.db.models import Product, ProductVersion
 from cowans.errors import InvalidInput, NotFound
 
@@ -101,18 +101,7 @@ def edit_product(session: Session, product_id: int, edits: dict[str, Any], user_
         provenance[name] = {"source": "user", "user_id": user_id, "at": moment.isoformat()}
     product.locks, product.provenance = locks, provenance
     if changes:
-        product.version = (product.version or 0) + 1
-        product.updated_at = moment
-        session.add(
-            ProductVersion(
-                product=product,
-                version=product.version,
-                source="user",
-                user_id=user_id,
-                changes=changes,
-                created_at=moment,
-            )
-        )
+        record_version(session, product, changes, moment, source="user", user_id=user_id)
     session.flush()
     return product
 

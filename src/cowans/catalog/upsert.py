@@ -112,20 +112,35 @@ def apply_feed_product(
         product.content_hash = feed.content_hash()
     if changes:
         product.provenance = provenance
-        product.version = (product.version or 0) + 1
-        product.updated_at = moment
-        session.add(
-            ProductVersion(
-                product=product,
-                version=product.version,
-                source=source,
-                import_id=import_id,
-                changes=changes,
-                created_at=moment,
-            )
-        )
+        record_version(session, product, changes, moment, source=source, import_id=import_id)
     result.changed = sorted(changes)
     return result
+
+
+def record_version(
+    session: Session,
+    product: Product,
+    changes: dict[str, list[Any]],
+    moment: datetime,
+    *,
+    source: str,
+    import_id: int | None = None,
+    user_id: int | None = None,
+) -> None:
+    """Bump the product's version and keep its field diffs, whoever made the change."""
+    product.version = (product.version or 0) + 1
+    product.updated_at = moment
+    session.add(
+        ProductVersion(
+            product=product,
+            version=product.version,
+            source=source,
+            import_id=import_id,
+            user_id=user_id,
+            changes=changes,
+            created_at=moment,
+        )
+    )
 
 
 def _record_match(product: Product, feed: FeedProduct) -> None:
