@@ -23,9 +23,13 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 
 install: $(SYNCED)  ## Create .venv with the locked dependencies
 
-system-deps:  ## Install the servers the test suite starts (PostgreSQL) from Debian packages
-	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null || \
-		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends postgresql; }
+system-deps:  ## Install the servers the test suite starts (PostgreSQL, Redis) from Debian packages
+	@missing=""; \
+	{ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; } || \
+		missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -z "$$missing" ] || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; }
 
 run: install  ## Start the whole system at http://127.0.0.1:5000 (Ctrl-C stops it)
 	$(BIN)/cowans serve

@@ -33,6 +33,7 @@ from cowans.db.base import Base
 from cowans.db.models import Role, User
 from cowans.db.session import create_db_engine, session_scope
 from tests.postgres_server import running_postgres, wait_until_ready
+from tests.redis_server import running_redis
 
 BACKENDS = ["sqlite", "postgresql"]
 PASSWORD = "correct horse battery staple"
@@ -46,6 +47,13 @@ def postgres_server() -> Iterator[str]:
         return
     with running_postgres() as url:
         wait_until_ready(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A Redis server of the suite's own (the distributed queue and events)."""
+    with running_redis() as url:
         yield url
 
 

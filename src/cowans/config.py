@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     etilize_ftp_port: Annotated[int, Field(ge=1, le=65535)] = 21
     etilize_ftp_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
 
+    job_workers: Annotated[int, Field(ge=0, le=64)] = 2
+    job_heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 5.0
+    job_stale_after_seconds: Annotated[float, Field(gt=0)] = 60.0
+    job_max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    event_throttle_seconds: Annotated[float, Field(ge=0, le=60)] = 0.5
+    schedules: bool | None = None
+    schedule_etilize_cron: str = "0 3 * * *"
+    schedule_xorosoft_cron: str = "15 * * * *"
+    schedule_reconcile_cron: str = "30 1 * * *"
+
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000
@@ -94,6 +104,18 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def schedules_enabled(self) -> bool:
+        """Scheduled imports and pulls touch real suppliers: on in production unless turned
+        off, off elsewhere unless turned on."""
+        if self.schedules is not None:
+            return self.schedules
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.queue_url.startswith(("redis://", "rediss://", "unix://"))
 
     def check_secret_key(self) -> None:
         """Refuse to run with a guessable key anywhere but on a developer's machine."""

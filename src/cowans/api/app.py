@@ -1,4 +1,13 @@
-"""The FastAPI application: `create_app(settings)` wires settings, database and routers."""
+"""The FastAPI application: `create_app(settings)` wires settings, database, jobs and routers.
+
+The app's lifespan starts what runs beside the requests: the in-process job workers (unless
+JOB_WORKERS is 0, as `cowans serve --no-workers` sets it) and, with Redis, the relay that brings
+other processes' events to this process's WebSockets.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -6,9 +15,56 @@ from fastapi.responses import RedirectResponse
 from cowans import __version__
 from cowans.api.errors import install_error_handlers
 from cowans.api.middleware import RequestContextMiddleware
-from cowans.api.routers import auth, health, imports, products, users
+from cowans.api.routers import (
+    auth,
+    batch,
+    events,
+    health,
+    imports,
+    jobs,
+    metrics,
+    products,
+    users,
+)
 from cowans.config import Settings, get_settings
 from cowans.db.session import get_engine, session_factory
+from cowans.jobs.events import EventBus
+from cowans.jobs.handlers import HANDLERS
+from cowans.jobs.runtime import JobRuntime
+
+ROUTERS = (
+    health.router,
+    metrics.router,
+    auth.router,
+    users.router,
+    products.router,
+    imports.router,
+    batch.router,
+    jobs.router,
+    events.router,
+)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    bus: EventBus = app.state.events
+    runtime: JobRuntime = app.state.jobs
+    relay = asyncio.create_task(bus.redis.relay(bus.local)) if bus.redis else None
+    consumer = None
+    if settings.job_workers > 0:
+        consumer = runtime.consumer(settings.job_workers, embedded=True, periodic=True)
+        consumer.start()
+    try:
+        yield
+    finally:
+        if consumer is not None:
+            await asyncio.to_thread(consumer.stop)
+        if relay is not None:
+            relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay
+        bus.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -22,14 +78,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Cowan's Product Management System",
         version=__version__,
         description="Supplier feeds in, reviewed changes out to Shopify.",
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    app.state.events = EventBus(settings)
+    app.state.jobs = JobRuntime(settings, engine, app.state.events, HANDLERS)
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, session_factory=sessions)
-    for router in (health.router, auth.router, users.router, products.router, imports.router):
+    for router in ROUTERS:
         app.include_router(router)
 
     @app.get("/", include_in_schema=False)

@@ -16,6 +16,7 @@ from cowans.auth.service import Principal, authenticate
 from cowans.config import Settings
 from cowans.db.models import Role
 from cowans.errors import Unauthenticated
+from cowans.jobs.runtime import JobRuntime
 
 _bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
 
@@ -35,7 +36,12 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
+def get_jobs(request: Request) -> JobRuntime:
+    return request.app.state.jobs
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[JobRuntime, Depends(get_jobs)]
 # scope="function": commit before the response is sent, so a failed commit is never a 200.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 

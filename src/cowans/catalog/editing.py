@@ -1,7 +1,7 @@
 """A person's edits: applied, versioned, and locked against the feeds until released."""
 
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from cowans.db.models import Product, ProductVersion
 from cowans.errors import InvalidInput, NotFound
 
 STATUSES = ("active", "draft", "archived")
+CENT = Decimal("0.01")
 POLICIES = ("deny", "continue")
 TEXT_FIELDS = (
     "title",
@@ -74,7 +75,7 @@ def _checked(name: str, value: Any) -> Any:
             raise invalid("must be a decimal amount") from exc
         if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
             raise invalid("must be a non-negative amount")
-        return amount.quantize(Decimal("0.01"))
+        return amount.quantize(CENT)
     raise InvalidInput(
         CatalogErrorCode.FIELD_NOT_EDITABLE, f"{name} cannot be edited here.", {"field": name}
     )
@@ -85,7 +86,14 @@ EDITABLE = (*TEXT_FIELDS, "tags", "status", "inventory_policy", "published", "pr
 
 def edit_product(session: Session, product_id: int, edits: dict[str, Any], user_id: int) -> Product:
     """Apply a person's edits. Each edited field is locked: imports keep the person's value."""
-    product = load_product(session, product_id)
+    return apply_edits(session, load_product(session, product_id), edits, user_id)
+
+
+def apply_edits(
+    session: Session, product: Product, edits: dict[str, Any], user_id: int | None
+) -> Product:
+    """`edit_product` on a product the caller already loaded (a batch computes its edits from
+    the current values, so it loads the product first)."""
     checked = {name: _checked(name, value) for name, value in edits.items()}
     current = current_values(product)
     moment = datetime.now(UTC)
@@ -102,6 +110,30 @@ def edit_product(session: Session, product_id: int, edits: dict[str, Any], user_
     product.locks, product.provenance = locks, provenance
     if changes:
         record_version(session, product, changes, moment, source="user", user_id=user_id)
+    session.flush()
+    return product
+
+
+def adjusted_price(price: Decimal, percent: Decimal) -> Decimal:
+    """`price` moved by `percent`, rounded half-up to cents: how a shop rounds, where Python's
+    default (half-even) would turn 1.265 into 1.26."""
+    return (price * (100 + percent) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def delete_product(session: Session, product_id: int, user_id: int | None) -> Product:
+    """Soft delete: the product leaves every listing and selection but keeps its history (and
+    its handle, so a feed that still carries it updates the deleted row instead of bringing
+    the product back as a new one)."""
+    product = session.scalar(
+        select(Product).where(Product.id == product_id, Product.deleted_at.is_(None))
+    )
+    if product is None:
+        raise NotFound(CatalogErrorCode.PRODUCT_NOT_FOUND, f"No product with id {product_id}.")
+    moment = datetime.now(UTC)
+    product.deleted_at = moment
+    record_version(
+        session, product, {"deleted": [False, True]}, moment, source="user", user_id=user_id
+    )
     session.flush()
     return product
 

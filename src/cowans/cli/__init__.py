@@ -28,8 +28,11 @@ from cowans.db import migrate
 from cowans.db.models import Import, Role
 from cowans.db.session import get_engine, session_scope
 from cowans.errors import DomainError
+from cowans.jobs.events import EventBus
+from cowans.jobs.handlers import HANDLERS
+from cowans.jobs.imports import create_import_job
+from cowans.jobs.runtime import JobRuntime
 from cowans.logs import configure_logging
-from cowans.sources import launch
 from cowans.sources.feedgen import generate_feeds
 
 app = typer.Typer(help="Cowan's product management system.", no_args_is_help=True)
@@ -78,11 +81,21 @@ def serve(
             help="Start the bundled emulators with demo data [default: in development].",
         ),
     ] = None,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            "--workers/--no-workers",
+            help="Run jobs in this process too (JOB_WORKERS threads); --no-workers leaves them "
+            "to `cowans worker` processes.",
+        ),
+    ] = True,
 ) -> None:
-    """Migrate the database, then serve the API until Ctrl-C."""
+    """Migrate the database, then serve the API (and run jobs) until Ctrl-C."""
     from cowans.api.app import create_app
 
     settings = _settings()
+    if not workers:
+        settings.job_workers = 0
     with_emulators = (
         emulators if emulators is not None else (settings.is_development and settings.dev_emulators)
     )
@@ -159,8 +172,8 @@ def _import_demo_catalog(settings: Settings, engine: Engine, etilize_csv: Path) 
         session.flush()
         ids = (first.id, second.id)
     with console.status("Importing the demo catalog..."):
-        launch.run(engine, settings, ids[0], "xorosoft", None)
-        launch.run(engine, settings, ids[1], "etilize", etilize_csv)
+        _run_import_job(settings, engine, ids[0], None)
+        _run_import_job(settings, engine, ids[1], etilize_csv)
     with session_scope(engine) as session:
         for import_id in ids:
             record = session.get(Import, import_id)
@@ -253,13 +266,27 @@ def _run_import(kind: str, path: Path | None, source: str) -> None:
         session.flush()
         import_id = record.id
     with console.status(f"Importing {kind}..."):
-        launch.run(engine, settings, import_id, kind, path)
+        _run_import_job(settings, engine, import_id, path)
     with session_scope(engine) as session:
         record = session.get(Import, import_id)
         assert record is not None
         _print_import(record)
         if record.state != "completed":
             raise typer.Exit(1)
+
+
+def _run_import_job(settings: Settings, engine: Engine, import_id: int, path: Path | None) -> None:
+    """Run the import as a job in this process: recorded and shown live like any other."""
+    events = EventBus(settings)
+    runtime = JobRuntime(settings, engine, events, HANDLERS)
+    with session_scope(engine) as session:
+        record = session.get(Import, import_id)
+        assert record is not None
+        job_id = create_import_job(session, record, path, created_by=None).id
+    try:
+        runtime.run_here(job_id)
+    finally:
+        events.close()
 
 
 def _print_import(record: Import) -> None:
@@ -315,6 +342,47 @@ def import_xorosoft(
         err_console.print(f"[red]No such file: {file}[/red]")
         raise typer.Exit(2)
     _run_import("xorosoft", file, "api" if api else "file")
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=64, help="Jobs run at once.")
+    ] = 2,
+    periodic: Annotated[
+        bool,
+        typer.Option(
+            "--periodic/--no-periodic",
+            help="Also fire the schedules (safe on several machines: a slot runs once).",
+        ),
+    ] = True,
+) -> None:
+    """Run jobs from the queue until stopped (SIGTERM or Ctrl-C finishes at an item boundary
+    and gives unfinished jobs back to the queue)."""
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = get_engine(settings.database_url)
+    migrate.upgrade(engine)
+    events = EventBus(settings)
+    runtime = JobRuntime(settings, engine, events, HANDLERS)
+    console.print(
+        f"Worker {runtime.worker_id}: {threads} thread(s), queue {_queue_name(settings)}, "
+        f"schedules: {', '.join(runtime.schedules) or 'off'}",
+        soft_wrap=True,
+    )
+    try:
+        runtime.consumer(threads, embedded=False, periodic=periodic).run()
+    finally:
+        events.close()
+
+
+def _queue_name(settings: Settings) -> str:
+    """The queue's address without its password."""
+    from sqlalchemy.engine import make_url
+
+    if settings.uses_redis:
+        return make_url(settings.queue_url.replace("rediss://", "redis://", 1)).render_as_string()
+    return settings.queue_url
 
 
 @demo_app.command("generate-feed")

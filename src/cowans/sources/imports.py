@@ -8,6 +8,7 @@ counters are committed separately as the import goes, so a watcher sees it move.
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -34,7 +35,48 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 500
 BATCH = 500
-Progress = Callable[[Import], None]
+
+
+@dataclass(frozen=True)
+class ImportHooks:
+    """How a caller follows and stops an import. `progress` gets the import's figures as they
+    change (a dict shaped like `import_view`); `checkpoint` is called between batches and may
+    raise to stop the import, which then changes nothing."""
+
+    progress: Callable[[dict[str, Any]], None] | None = None
+    checkpoint: Callable[[], None] | None = None
+
+
+def import_view(record: Import) -> dict[str, Any]:
+    """An import's state and report, JSON-ready: what the API and the live events show."""
+    return {
+        "import_id": record.id,
+        "kind": record.kind,
+        "state": record.state,
+        "source": record.source,
+        "filename": record.filename,
+        **{name: getattr(record, name) for name in COUNTERS},
+        "report": record.report or {},
+        "report_url": f"/api/imports/{record.id}/errors.csv",
+        "error": record.error,
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+        "started_at": record.started_at.isoformat() if record.started_at else None,
+        "finished_at": record.finished_at.isoformat() if record.finished_at else None,
+    }
+
+
+COUNTERS = (
+    "rows",
+    "products",
+    "matched",
+    "unmatched",
+    "duplicates",
+    "errors",
+    "created",
+    "updated",
+    "unchanged",
+    "locked_conflicts",
+)
 
 
 def _now() -> datetime:
@@ -49,12 +91,21 @@ def specification_key(name: str) -> str:
 class ImportRun:
     """One import's bookkeeping: its row, progress commits and the final report."""
 
-    def __init__(self, engine: Engine, import_id: int, on_progress: Progress | None = None) -> None:
+    def __init__(self, engine: Engine, import_id: int, hooks: ImportHooks | None = None) -> None:
         self.sessions = session_factory(engine)
         self.import_id = import_id
-        self.on_progress = on_progress
+        self.hooks = hooks or ImportHooks()
+        self._last_view: dict[str, Any] = {}
+
+    def checkpoint(self) -> None:
+        if self.hooks.checkpoint is not None:
+            self.hooks.checkpoint()
 
     def update(self, **fields: Any) -> Import:
+        """Commit fields of the import row. A progress update (one that does not change the
+        state) is also where a caller may stop the import."""
+        if "state" not in fields:
+            self.checkpoint()
         with self.sessions() as session:
             record = session.get(Import, self.import_id)
             assert record is not None
@@ -63,9 +114,16 @@ class ImportRun:
             session.commit()
             session.refresh(record)
             session.expunge(record)
-        if self.on_progress is not None:
-            self.on_progress(record)
+        self._last_view = import_view(record)
+        self.announce()
         return record
+
+    def announce(self, **writing: Any) -> None:
+        """Tell the caller where the import is. While the catalog is being written the figures
+        only travel to the caller: the import's transaction holds SQLite's single writer lock,
+        so the row cannot be updated until the end."""
+        if self.hooks.progress is not None:
+            self.hooks.progress({**self._last_view, **writing})
 
     def fail(self, message: str) -> None:
         logger.warning("import %s failed: %s", self.import_id, message)
@@ -220,9 +278,9 @@ def _apply_batch(
 
 
 def run_etilize_import(
-    engine: Engine, import_id: int, stream: BinaryIO, on_progress: Progress | None = None
+    engine: Engine, import_id: int, stream: BinaryIO, hooks: ImportHooks | None = None
 ) -> None:
-    run = ImportRun(engine, import_id, on_progress)
+    run = ImportRun(engine, import_id, hooks)
     run.update(state="running", started_at=_now())
     try:
         products, row_errors, rows = _read_all(stream, run)
@@ -236,11 +294,13 @@ def run_etilize_import(
         locked: list[dict[str, Any]] = []
         chosen = list(matches.matches.values())
         for start in range(0, len(chosen), BATCH):
+            run.checkpoint()
             batch = chosen[start : start + BATCH]
             _apply_batch(session, batch, import_id, moment, counts, locked)
             # Written (not committed): let the batch go, so memory does not grow with the feed.
             session.flush()
             session.expunge_all()
+            run.announce(phase="writing", written=start + len(batch), to_write=len(chosen))
         _complete(
             session,
             import_id,
@@ -305,12 +365,15 @@ def _refresh_catalog(
     stock: dict[str, dict[str, int]],
     import_id: int,
     moment: datetime,
+    run: ImportRun,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Price and stock of the catalog's variants from Xorosoft, respecting locks."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     locked: list[dict[str, Any]] = []
     skus = list(items)
     for start in range(0, len(skus), BATCH):
+        run.checkpoint()
+        run.announce(phase="writing", written=start, to_write=len(skus))
         variants = session.scalars(
             select(ProductVariant)
             .where(ProductVariant.sku.in_(skus[start : start + BATCH]))
@@ -345,9 +408,9 @@ def run_xorosoft_import(
     engine: Engine,
     import_id: int,
     records: Iterable[XorosoftItem | RowError],
-    on_progress: Progress | None = None,
+    hooks: ImportHooks | None = None,
 ) -> None:
-    run = ImportRun(engine, import_id, on_progress)
+    run = ImportRun(engine, import_id, hooks)
     run.update(state="running", started_at=_now())
     try:
         items, stock, row_errors, rows = _aggregate(records)
@@ -357,7 +420,7 @@ def run_xorosoft_import(
     moment = _now()
     with run.sessions() as session:
         _store_items(session, items, stock, import_id)
-        counts, locked = _refresh_catalog(session, items, stock, import_id, moment)
+        counts, locked = _refresh_catalog(session, items, stock, import_id, moment, run)
         _complete(
             session,
             import_id,

@@ -22,7 +22,7 @@ from cowans.api.deps import Editor, SessionDep, SettingsDep, Viewer, audit
 from cowans.catalog.errors import CatalogErrorCode
 from cowans.db.models import Import, ImportRowError
 from cowans.errors import DomainError, InvalidInput, NotFound
-from cowans.sources import launch
+from cowans.jobs.imports import create_import_job
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 
@@ -36,6 +36,7 @@ class PayloadTooLarge(DomainError):
 
 class ImportStarted(BaseModel):
     import_id: int
+    job_id: int
 
 
 class RemoteSource(BaseModel):
@@ -137,10 +138,10 @@ async def _start(
         path = await _save_upload(
             upload, settings.data_dir / "uploads", import_id, settings.max_upload_bytes
         )
-    session.commit()
-    launch.start(request.app.state.engine, settings, import_id, kind, path)
-    audit(request, import_id=import_id, kind=kind, source=source)
-    return ImportStarted(import_id=import_id)
+    job = create_import_job(session, record, path, principal.user.id)
+    request.app.state.jobs.submit(session, job)
+    audit(request, import_id=import_id, kind=kind, source=source, job_id=job.id)
+    return ImportStarted(import_id=import_id, job_id=job.id)
 
 
 @router.post("/etilize", response_model=ImportStarted, status_code=status.HTTP_202_ACCEPTED)

@@ -11,11 +11,14 @@ from cowans.db.models.catalog import (
 from cowans.db.models.sources import Import, ImportRowError, XorosoftItem
 from cowans.db.models.stores import Store
 from cowans.db.models.sync import (
+    JobItem,
+    JobItemState,
     JobState,
     StagedChangeStatus,
     SyncHistory,
     SyncJob,
     SyncStaging,
+    WorkerProcess,
 )
 from cowans.db.models.users import ApiToken, LoginAttempt, Role, User
 
@@ -24,6 +27,8 @@ __all__ = [
     "AuditLog",
     "Import",
     "ImportRowError",
+    "JobItem",
+    "JobItemState",
     "JobState",
     "LoginAttempt",
     "Product",
@@ -38,5 +43,6 @@ __all__ = [
     "SyncJob",
     "SyncStaging",
     "User",
+    "WorkerProcess",
     "XorosoftItem",
 ]

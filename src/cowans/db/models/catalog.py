@@ -44,8 +44,9 @@ class Product(TimestampMixin, Base):
     images: Mapped[list["ProductImage"]] = relationship(
         back_populates="product", cascade="all, delete-orphan", order_by="ProductImage.position"
     )
+    # In the order they were written (a feed's column order): comparisons stay stable.
     metafields: Mapped[list["ProductMetafield"]] = relationship(
-        back_populates="product", cascade="all, delete-orphan"
+        back_populates="product", cascade="all, delete-orphan", order_by="ProductMetafield.id"
     )
 
 

@@ -19,6 +19,12 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobItemState(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class StagedChangeStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -47,11 +53,51 @@ class SyncJob(TimestampMixin, Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which worker process runs it now ("host:pid"); its heartbeat says it is still alive.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    # Set for jobs that must exist once only, such as one scheduled run per time slot.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    phase: Mapped[str] = mapped_column(String(100), default="")
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class JobItem(Base):
+    """One unit of a job's work and its outcome. Finished items are never redone: a job that
+    is picked up again after a crash works through the pending ones only."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (Index("ix_job_items_job_id_state_seq", "job_id", "state", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("sync_jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    # A plain id, not a foreign key: the item outlives a product its job deletes.
+    product_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[JobItemState] = mapped_column(
+        StrEnumType(JobItemState), default=JobItemState.PENDING
+    )
+    message: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class WorkerProcess(Base):
+    """A process that runs jobs, as it last reported itself."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    mode: Mapped[str] = mapped_column(String(20))  # embedded (in `serve`) or worker
+    threads: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="idle")  # idle, busy, stopped
+    running_jobs: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SyncStaging(TimestampMixin, Base):

@@ -1,0 +1,27 @@
+"""Error codes of the jobs area, and the signals a running job stops with."""
+
+from enum import StrEnum
+
+
+class JobErrorCode(StrEnum):
+    JOB_NOT_FOUND = "job_not_found"
+    JOB_FINISHED = "job_finished"
+    JOB_NOT_RETRYABLE = "job_not_retryable"
+    UNKNOWN_KIND = "unknown_job_kind"
+    INVALID_SCHEDULE = "invalid_schedule"
+
+
+class JobStopped(Exception):
+    """Raised at an item boundary to stop a job; each subclass says what happens next."""
+
+
+class JobCancelled(JobStopped):
+    """A person cancelled the job: it ends as `cancelled`, keeping what it finished."""
+
+
+class JobInterrupted(JobStopped):
+    """This worker process is shutting down: the job goes back to the queue as it is."""
+
+
+class JobLost(JobStopped):
+    """Another worker took the job over (ours missed its heartbeats): stop touching it."""

@@ -1,0 +1,14 @@
+"""Which code runs each kind of job. A kind missing here fails its jobs with a clear error."""
+
+from cowans.jobs.batch import run_delete, run_update
+from cowans.jobs.batch_export import run_export
+from cowans.jobs.imports import run_import
+from cowans.jobs.runtime import Handler
+
+HANDLERS: dict[str, Handler] = {
+    "import.etilize": run_import,
+    "import.xorosoft": run_import,
+    "batch.update": run_update,
+    "batch.delete": run_delete,
+    "batch.export": run_export,
+}
