@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from cowans.db.base import utcnow
@@ -95,48 +95,43 @@ def load_job(engine: Engine, job_id: int) -> SyncJob | None:
         return job
 
 
+def _changed(engine: Engine, *conditions: ColumnElement[bool], **values: Any) -> bool:
+    """One conditional UPDATE of a job in its own transaction; True when the job matched."""
+    with session_scope(engine) as session:
+        statement = update(SyncJob).where(*conditions).values(**values, updated_at=utcnow())
+        return bool(session.execute(statement).rowcount)
+
+
+def _held_by(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
+    return SyncJob.id == job_id, SyncJob.worker == worker, SyncJob.state == JobState.RUNNING
+
+
 def claim(engine: Engine, job_id: int, worker: str) -> SyncJob | None:
     """Take a queued job for `worker`; None when it is not there to take (running elsewhere,
     finished, or cancelled while it waited)."""
     now = utcnow()
-    with session_scope(engine) as session:
-        taken = session.execute(
-            update(SyncJob)
-            .where(
-                SyncJob.id == job_id,
-                SyncJob.state == JobState.QUEUED,
-                SyncJob.cancel_requested.is_(False),
-            )
-            .values(
-                state=JobState.RUNNING,
-                worker=worker,
-                heartbeat_at=now,
-                attempts=SyncJob.attempts + 1,
-                started_at=func.coalesce(SyncJob.started_at, now),
-                updated_at=now,
-            )
-        ).rowcount
+    taken = _changed(
+        engine,
+        SyncJob.id == job_id,
+        SyncJob.state == JobState.QUEUED,
+        SyncJob.cancel_requested.is_(False),
+        state=JobState.RUNNING,
+        worker=worker,
+        heartbeat_at=now,
+        attempts=SyncJob.attempts + 1,
+        started_at=func.coalesce(SyncJob.started_at, now),
+    )
     return load_job(engine, job_id) if taken else None
 
 
 def beat(engine: Engine, job_ids: Iterable[int], worker: str) -> set[int]:
     """Refresh the heartbeat of `worker`'s jobs; returns those it no longer holds."""
-    lost: set[int] = set()
     now = utcnow()
-    with session_scope(engine) as session:
-        for job_id in job_ids:
-            held = session.execute(
-                update(SyncJob)
-                .where(
-                    SyncJob.id == job_id,
-                    SyncJob.worker == worker,
-                    SyncJob.state == JobState.RUNNING,
-                )
-                .values(heartbeat_at=now)
-            ).rowcount
-            if not held:
-                lost.add(job_id)
-    return lost
+    return {
+        job_id
+        for job_id in job_ids
+        if not _changed(engine, *_held_by(job_id, worker), heartbeat_at=now)
+    }
 
 
 def cancel_requested(engine: Engine, job_id: int) -> bool:
@@ -159,16 +154,7 @@ class Counters:
 def save_counters(engine: Engine, job_id: int, worker: str, counters: Counters) -> bool:
     """Store progress; False when the job is no longer ours."""
     values = counters.values()
-    if not values:
-        return True
-    with session_scope(engine) as session:
-        return bool(
-            session.execute(
-                update(SyncJob)
-                .where(SyncJob.id == job_id, SyncJob.worker == worker)
-                .values(**values, updated_at=utcnow())
-            ).rowcount
-        )
+    return not values or _changed(engine, *_held_by(job_id, worker), **values)
 
 
 def finish(
@@ -182,40 +168,22 @@ def finish(
     counters: Counters = Counters(),
 ) -> bool:
     """End a job this worker holds; False when it was no longer ours to end."""
-    now = utcnow()
-    values: dict[str, Any] = {"state": state, "finished_at": now, "updated_at": now, "error": error}
+    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "error": error}
     if result is not None:
         values["result"] = result
-    with session_scope(engine) as session:
-        return bool(
-            session.execute(
-                update(SyncJob)
-                .where(SyncJob.id == job_id, SyncJob.worker == worker)
-                .values(**values, **counters.values())
-            ).rowcount
-        )
+    return _changed(engine, *_held_by(job_id, worker), **values, **counters.values())
 
 
 def give_back(engine: Engine, job_id: int, worker: str) -> bool:
     """Return a job to the queue because this worker is shutting down; the start it had does
     not count against its attempts."""
-    with session_scope(engine) as session:
-        return bool(
-            session.execute(
-                update(SyncJob)
-                .where(
-                    SyncJob.id == job_id,
-                    SyncJob.worker == worker,
-                    SyncJob.state == JobState.RUNNING,
-                )
-                .values(
-                    state=JobState.QUEUED,
-                    worker=None,
-                    attempts=SyncJob.attempts - 1,
-                    updated_at=utcnow(),
-                )
-            ).rowcount
-        )
+    return _changed(
+        engine,
+        *_held_by(job_id, worker),
+        state=JobState.QUEUED,
+        worker=None,
+        attempts=SyncJob.attempts - 1,
+    )
 
 
 def requeue_for_retry(session: Session, job_id: int) -> SyncJob:
@@ -295,19 +263,14 @@ def _lost_too_often(attempts: int) -> dict[str, Any]:
 def _take_stale(
     engine: Engine, job_id: int, cutoff: datetime, failed: dict[str, Any] | None
 ) -> bool:
-    values = failed or {"state": JobState.QUEUED}
-    with session_scope(engine) as session:
-        return bool(
-            session.execute(
-                update(SyncJob)
-                .where(
-                    SyncJob.id == job_id,
-                    SyncJob.state == JobState.RUNNING,
-                    SyncJob.heartbeat_at < cutoff,
-                )
-                .values(**values, worker=None, updated_at=utcnow())
-            ).rowcount
-        )
+    return _changed(
+        engine,
+        SyncJob.id == job_id,
+        SyncJob.state == JobState.RUNNING,
+        SyncJob.heartbeat_at < cutoff,
+        **(failed or {"state": JobState.QUEUED}),
+        worker=None,
+    )
 
 
 def request_cancel(session: Session, job_id: int) -> SyncJob:
