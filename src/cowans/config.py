@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     schedule_xorosoft_cron: str = "15 * * * *"
     schedule_reconcile_cron: str = "30 1 * * *"
 
+    stage_after_import: bool = True
+
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000

@@ -44,3 +44,5 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | N
     root.setLevel(level.upper())
     # uvicorn's own access log repeats ours without the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # HTTP/2's header compression logs header values at DEBUG: the Shopify token among them.
+    logging.getLogger("hpack").setLevel(max(logging.INFO, root.level))

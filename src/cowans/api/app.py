@@ -18,12 +18,15 @@ from cowans.api.middleware import RequestContextMiddleware
 from cowans.api.routers import (
     auth,
     batch,
+    enhanced_sync,
     events,
     health,
     imports,
     jobs,
     metrics,
     products,
+    stores,
+    sync,
     users,
 )
 from cowans.config import Settings, get_settings
@@ -40,8 +43,11 @@ ROUTERS = (
     products.router,
     imports.router,
     batch.router,
+    sync.router,
+    enhanced_sync.router,
     jobs.router,
     events.router,
+    stores.router,
 )
 
 

@@ -1,11 +1,11 @@
 """Response and field types more than one router uses."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from cowans.db.models import Role
+from cowans.db.models import Role, StagedChangeStatus
 
 # Deliberately loose: internal addresses such as admin@cowans.local must pass.
 Email = Annotated[
@@ -30,3 +30,33 @@ class UserOut(BaseModel):
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+
+
+class StagedChangeOut(BaseModel):
+    """One reviewable difference (API.md's StagedChange), plus the product's handle and the
+    rule that approved it, if one did."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sync_job_id: int | None
+    product_id: int | None
+    store_id: int
+    handle: str
+    direction: str
+    operation_type: str
+    changes: dict[str, Any]
+    status: StagedChangeStatus
+    conflict_fields: list[str]
+    error: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    approved_by: int | None
+    approval_rule: str | None
+    applied_at: datetime | None
+
+
+class StagedPage(BaseModel):
+    items: list[StagedChangeOut]
+    total: int
+    next_cursor: int | None

@@ -8,15 +8,18 @@ its worker gone) has written nothing, and one picked up again starts the import 
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cowans.db.models import Import, SyncJob
+from cowans.db.models import Import, Store, SyncJob
+from cowans.db.session import session_scope
 from cowans.errors import DomainError
 from cowans.jobs import store
 from cowans.jobs.context import JobContext
 from cowans.jobs.errors import JobCancelled, JobInterrupted, JobLost
 from cowans.sources import launch
 from cowans.sources.imports import ImportHooks, import_view
+from cowans.sync.staging import stage_push
 
 KINDS = {"etilize": "import.etilize", "xorosoft": "import.xorosoft"}
 
@@ -58,6 +61,12 @@ def run_import(context: JobContext) -> dict[str, Any]:
         raise
     record = launch.import_state(context.engine, import_id)
     context.publish({"type": "import.progress", "import": import_view(record)})
+    _remove_upload(path, context)
+    if record.state == "failed":
+        raise ImportFailed("import_failed", record.error or "The import failed.")
+    skipped = bool((record.report or {}).get("skipped"))
+    stage = context.settings.stage_after_import and not skipped
+    staged = _stage_for_review(context) if stage else {}
     # Etilize writes its matched products; Xorosoft stores its items (and refreshes products).
     written = (
         record.created + record.updated + record.unchanged if kind == "etilize" else record.products
@@ -65,10 +74,23 @@ def run_import(context: JobContext) -> dict[str, Any]:
     context.progress(
         processed=written, total=written, succeeded=written, failed=record.errors, phase="done"
     )
-    _remove_upload(path, context)
-    if record.state == "failed":
-        raise ImportFailed("import_failed", record.error or "The import failed.")
-    return {"import_id": import_id, "state": record.state, "products": record.products}
+    return {
+        "import_id": import_id,
+        "state": record.state,
+        "products": record.products,
+        "staged": staged,
+    }
+
+
+def _stage_for_review(context: JobContext) -> dict[str, int]:
+    """The catalog moved: stage what each active store would now change, per store name."""
+    context.progress(phase="staging")
+    staged: dict[str, int] = {}
+    with session_scope(context.engine) as session:
+        for store in session.scalars(select(Store).where(Store.is_active.is_(True))):
+            result = stage_push(session, store, created_by=context.created_by)
+            staged[store.name] = result.staged
+    return staged
 
 
 def _follower(context: JobContext) -> Any:

@@ -50,6 +50,8 @@ class GraphQLResult:
     requested_cost: int | None
     actual_cost: int | None
     attempts: int
+    # Shopify's `extensions.cost.throttleStatus` of this answer, as sent (None if it sent none).
+    throttle_status: dict[str, Any] | None = None
 
 
 @dataclass
@@ -115,12 +117,16 @@ class ShopifyClient:
                     throttled += 1
                     self.stats.throttled += 1
                     if throttled > MAX_THROTTLED_RETRIES:
-                        raise ShopifyUnavailable("Shopify kept throttling", throttled) from None
+                        raise ShopifyUnavailable(
+                            "Shopify kept throttling", throttled, "throttled"
+                        ) from None
                 else:
                     failures += 1
                     if failures >= self.retry.max_attempts:
                         raise ShopifyUnavailable(
-                            f"{document.name} failed {failures} times ({retry.cause})", failures
+                            f"{document.name} failed {failures} times ({retry.cause})",
+                            failures,
+                            retry.cause,
                         ) from None
                 self.stats.retries[retry.cause] += 1
                 wait = retry.wait if retry.wait is not None else self.retry.delay(failures)
@@ -199,7 +205,9 @@ class ShopifyClient:
         if requested is not None:
             self.cost_model.learn(document, variables, requested)
         self.stats.points_spent += actual or 0
-        return GraphQLResult(body.get("data") or {}, requested, actual, attempts)
+        return GraphQLResult(
+            body.get("data") or {}, requested, actual, attempts, cost.get("throttleStatus")
+        )
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -24,8 +24,15 @@ class ShopifyError(Exception):
 
 
 class ShopifyUnavailable(ShopifyError):
-    """Shopify kept failing (5xx, timeouts, resets) until the retry budget ran out."""
+    """Shopify kept failing (5xx, timeouts, resets) until the retry budget ran out.
 
-    def __init__(self, message: str, attempts: int) -> None:
-        super().__init__(ShopifyErrorCode.UNAVAILABLE, message, {"attempts": attempts})
+    `cause` is the last failure's kind (`timeout`, `connection`, `http_503`, `throttled`...), so
+    a caller can tell a person why without parsing the message.
+    """
+
+    def __init__(self, message: str, attempts: int, cause: str = "") -> None:
+        super().__init__(
+            ShopifyErrorCode.UNAVAILABLE, message, {"attempts": attempts, "cause": cause}
+        )
         self.attempts = attempts
+        self.cause = cause

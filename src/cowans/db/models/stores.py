@@ -1,6 +1,7 @@
 """Shopify shops the catalog publishes to."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,3 +24,6 @@ class Store(TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_pull_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_push_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # [{"kind": "stock_only"}, {"kind": "price_within_percent", "percent": 20}]: which staged
+    # changes approve themselves (see cowans.sync.approval). Empty: a person approves all.
+    approval_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cowans.db.base import Base, TimestampMixin, utcnow
@@ -127,6 +127,32 @@ class SyncStaging(TimestampMixin, Base):
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approval_rule: Mapped[str | None] = mapped_column(String(100))
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handle: Mapped[str] = mapped_column(String(255), default="")
+    # The snapshot a push sends: exactly what was reviewed, even if the catalog moves on.
+    desired: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class StoreProduct(TimestampMixin, Base):
+    """A product as one store has it: its Shopify ids and its base, the snapshot this system
+    last pushed or confirmed there. The three-way diff compares against the base."""
+
+    __tablename__ = "store_products"
+    __table_args__ = (
+        UniqueConstraint("store_id", "handle"),
+        Index("ix_store_products_store_id_product_id", "store_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    handle: Mapped[str] = mapped_column(String(255))
+    shopify_product_id: Mapped[str | None] = mapped_column(String(100))
+    variant_ids: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    inventory_item_ids: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    base: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SyncHistory(Base):

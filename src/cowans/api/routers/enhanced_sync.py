@@ -1,0 +1,133 @@
+"""Enhanced sync API (`enhanced_sync_api`): the review side of Pull -> Review -> Push: staged
+changes by status, and approving or rejecting them. Pull and push arrive with the engine."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from cowans.api.deps import Approver, SessionDep, Viewer, audit
+from cowans.api.routers.sync import staged
+from cowans.api.schemas import StagedPage
+from cowans.db.models import StagedChangeStatus, Store, SyncStaging
+from cowans.sync.review import MAX_PAGE, StagedFilter, decide
+
+router = APIRouter(prefix="/api/enhanced-sync", tags=["enhanced sync"])
+
+
+class StoreSyncStatus(BaseModel):
+    store_id: int
+    name: str
+    last_pull_at: datetime | None
+    last_push_at: datetime | None
+    staged: dict[str, int]
+
+
+class SyncStatusOut(BaseModel):
+    stores: list[StoreSyncStatus]
+    staged: dict[str, int]
+
+
+@router.get("/status", response_model=SyncStatusOut)
+def status(_: Viewer, session: SessionDep) -> SyncStatusOut:
+    """Last pull and push per store, and staged changes by status."""
+    counts: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(SyncStaging.store_id, SyncStaging.status, func.count()).group_by(
+            SyncStaging.store_id, SyncStaging.status
+        )
+    )
+    for store_id, state, count in rows:
+        counts.setdefault(store_id, {})[state.value] = count
+    blank = {state.value: 0 for state in StagedChangeStatus}
+    stores = [
+        StoreSyncStatus(
+            store_id=store.id,
+            name=store.name,
+            last_pull_at=store.last_pull_at,
+            last_push_at=store.last_push_at,
+            staged=blank | counts.get(store.id, {}),
+        )
+        for store in session.scalars(select(Store).order_by(Store.id))
+    ]
+    totals = dict(blank)
+    for per_store in counts.values():
+        for state, count in per_store.items():
+            totals[state] += count
+    return SyncStatusOut(stores=stores, staged=totals)
+
+
+@router.get("/staged-changes", response_model=StagedPage)
+def staged_changes(
+    principal: Viewer,
+    session: SessionDep,
+    status: StagedChangeStatus | None = None,
+    direction: Annotated[str | None, Query(pattern="^(push|pull)$")] = None,
+    operation_type: Annotated[str | None, Query(pattern="^(create|update|delete)$")] = None,
+    store_id: int | None = None,
+    conflicts_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+) -> StagedPage:
+    """The same list as `GET /api/sync/staged`."""
+    return staged(
+        principal,
+        session,
+        status,
+        direction,
+        operation_type,
+        store_id,
+        conflicts_only,
+        limit,
+        cursor,
+    )
+
+
+Resolution = Literal["local", "remote"] | dict[str, Any]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: Annotated[list[int] | None, Field(max_length=100_000)] = None
+    all_pending: bool = False
+    decision: Literal["approve", "reject"]
+    resolutions: dict[str, dict[str, Resolution]] | None = None
+    direction: Literal["push", "pull"] | None = None
+    operation_type: Literal["create", "update", "delete"] | None = None
+    store_id: int | None = None
+
+
+class DecisionOut(BaseModel):
+    approved: int
+    rejected: int
+    unresolved_conflicts: int
+    skipped: int
+
+
+@router.post("/approve-changes", response_model=DecisionOut)
+def approve_changes(
+    body: DecisionIn, request: Request, principal: Approver, session: SessionDep
+) -> DecisionOut:
+    """Approve or reject the changes named by `ids`, or all pending ones (optionally of one
+    direction, operation or store). Conflicts need a resolution per conflicting field."""
+    outcome = decide(
+        session,
+        decision=body.decision,
+        user_id=principal.user.id,
+        ids=body.ids,
+        all_pending=body.all_pending,
+        filters=StagedFilter(
+            direction=body.direction, operation_type=body.operation_type, store_id=body.store_id
+        ),
+        resolutions=body.resolutions,
+    )
+    audit(request, decision=body.decision, ids=outcome.ids[:1000], count=len(outcome.ids))
+    return DecisionOut(
+        approved=outcome.approved,
+        rejected=outcome.rejected,
+        unresolved_conflicts=outcome.unresolved_conflicts,
+        skipped=outcome.skipped,
+    )

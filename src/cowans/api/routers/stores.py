@@ -1,0 +1,203 @@
+"""The Shopify stores the catalog publishes to, and their connection test.
+
+Access tokens are write-only: accepted as `SecretStr` (so even an accidental repr of a request
+body hides them), stored encrypted, and answered only as `has_access_token`. The rules for each
+field live in `cowans.shopify.stores`; the schemas here only check shapes and sizes.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from cowans.api.deps import Admin, Approver, SessionDep, SettingsDep, Viewer, audit
+from cowans.config import Settings
+from cowans.db.models import Store
+from cowans.shopify import stores
+
+router = APIRouter(prefix="/api/shopify/stores", tags=["stores"])
+
+Name = Annotated[str, Field(min_length=1, max_length=stores.MAX_NAME_LENGTH)]
+Token = Annotated[SecretStr, Field(min_length=1, max_length=stores.MAX_TOKEN_LENGTH)]
+ApiVersion = Annotated[str, Field(max_length=20, examples=["2026-10"])]
+AdminUrl = Annotated[str, Field(max_length=stores.MAX_ADMIN_URL_LENGTH)]
+LocationName = Annotated[str, Field(max_length=stores.MAX_LOCATION_NAME_LENGTH)]
+LocationMap = Annotated[
+    dict[LocationName, LocationName],
+    Field(
+        max_length=stores.MAX_LOCATIONS,
+        description="Xorosoft location name -> Shopify location name.",
+    ),
+]
+
+
+class StoreCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    shop_domain: Annotated[str, Field(max_length=300, examples=["cowans.myshopify.com"])]
+    access_token: Token
+    api_version: ApiVersion | None = None
+    admin_url: Annotated[
+        AdminUrl | None,
+        Field(description="The full GraphQL endpoint; default Shopify's for the shop."),
+    ] = None
+    location_map: LocationMap | None = None
+
+
+class StoreUpdate(BaseModel):
+    """Any of these. `admin_url: null` (or "") goes back to Shopify's default endpoint;
+    `location_map` replaces the whole map; the shop domain cannot change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    access_token: Token | None = None
+    api_version: ApiVersion | None = None
+    admin_url: AdminUrl | None = None
+    location_map: LocationMap | None = None
+    is_active: bool | None = None
+
+
+class StoreOut(BaseModel):
+    """Never the token: `has_access_token` says whether one is set, nothing more."""
+
+    id: int
+    name: str
+    shop_domain: str
+    api_version: str
+    admin_url: str
+    custom_admin_url: bool
+    location_map: dict[str, str]
+    plan: str
+    is_active: bool
+    has_access_token: bool
+    last_pull_at: datetime | None
+    last_push_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, store: Store, settings: Settings) -> "StoreOut":
+        return cls(
+            id=store.id,
+            name=store.name,
+            shop_domain=store.shop_domain,
+            api_version=store.api_version,
+            admin_url=stores.effective_admin_url(store, settings),
+            custom_admin_url=bool(store.admin_url),
+            location_map=dict(store.location_map or {}),
+            plan=store.plan,
+            is_active=store.is_active,
+            has_access_token=bool(store.access_token),
+            last_pull_at=store.last_pull_at,
+            last_push_at=store.last_push_at,
+            created_at=store.created_at,
+            updated_at=store.updated_at,
+        )
+
+
+class ThrottleOut(BaseModel):
+    currently_available: float
+    maximum_available: float
+    restore_rate: float
+
+
+class ConnectionTestOut(BaseModel):
+    """200 whether or not the shop answered: `ok: false` comes with `error` (a sentence for a
+    person, never the token) and `error_code` (one of `ConnectionFailure`)."""
+
+    ok: bool
+    shop_name: str | None
+    plan: str | None
+    throttle: ThrottleOut | None
+    myshopify_domain: str | None
+    shopify_plus: bool | None
+    error: str | None
+    error_code: str | None
+    elapsed_ms: float
+
+    @classmethod
+    def of(cls, outcome: stores.ConnectionTest) -> "ConnectionTestOut":
+        throttle = outcome.throttle
+        return cls(
+            ok=outcome.ok,
+            shop_name=outcome.shop_name,
+            plan=outcome.plan,
+            throttle=ThrottleOut(**asdict(throttle)) if throttle else None,
+            myshopify_domain=outcome.myshopify_domain,
+            shopify_plus=outcome.shopify_plus,
+            error=outcome.error,
+            error_code=outcome.error_code,
+            elapsed_ms=outcome.elapsed_ms,
+        )
+
+
+@router.get("", response_model=list[StoreOut])
+def list_stores(_: Viewer, session: SessionDep, settings: SettingsDep) -> list[StoreOut]:
+    return [StoreOut.of(store, settings) for store in stores.list_stores(session)]
+
+
+@router.post("", response_model=StoreOut, status_code=status.HTTP_201_CREATED)
+def create_store(
+    body: StoreCreate, request: Request, _: Admin, session: SessionDep, settings: SettingsDep
+) -> StoreOut:
+    store = stores.create_store(
+        session,
+        settings,
+        name=body.name,
+        shop_domain=body.shop_domain,
+        access_token=body.access_token.get_secret_value(),
+        api_version=body.api_version,
+        admin_url=body.admin_url,
+        location_map=body.location_map,
+    )
+    audit(request, store_id=store.id, name=store.name, shop_domain=store.shop_domain)
+    return StoreOut.of(store, settings)
+
+
+@router.get("/{store_id}", response_model=StoreOut)
+def get_store(store_id: int, _: Viewer, session: SessionDep, settings: SettingsDep) -> StoreOut:
+    return StoreOut.of(stores.get_store(session, store_id), settings)
+
+
+@router.patch("/{store_id}", response_model=StoreOut)
+def update_store(
+    store_id: int,
+    body: StoreUpdate,
+    request: Request,
+    _: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StoreOut:
+    sent = body.model_fields_set
+    token = body.access_token.get_secret_value() if body.access_token is not None else None
+    store = stores.update_store(
+        session,
+        store_id,
+        name=body.name,
+        access_token=token,
+        api_version=body.api_version,
+        # An explicit null means "back to the default", unlike a field not sent at all.
+        admin_url=(body.admin_url or "") if "admin_url" in sent else None,
+        location_map=body.location_map,
+        is_active=body.is_active,
+    )
+    # Field names only: which fields changed, never their values (one of them is the token).
+    audit(request, store_id=store.id, name=store.name, fields=sorted(sent))
+    return StoreOut.of(store, settings)
+
+
+@router.post("/{store_id}/test-connection", response_model=ConnectionTestOut)
+def connection_test(
+    store_id: int, request: Request, _: Approver, session: SessionDep, settings: SettingsDep
+) -> ConnectionTestOut:
+    """Ask the shop for its name and plan (the plan is kept on the store) and report Shopify's
+    throttle bucket. Always 200 for a store that exists: whether the shop answered is the
+    result (`ok`), with a readable `error` when it did not. Takes at most about 20 seconds."""
+    outcome = stores.test_connection(session, settings, store_id)
+    store = stores.get_store(session, store_id)
+    audit(request, store_id=store_id, name=store.name, ok=outcome.ok, error=outcome.error_code)
+    return ConnectionTestOut.of(outcome)

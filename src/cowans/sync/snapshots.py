@@ -1,0 +1,184 @@
+"""Snapshots for the sync: what the catalog wants a store to show, stored and compared.
+
+The staging compares a product's desired snapshot (from the catalog, with Xorosoft's location
+names mapped to the store's) with its base (what the store had when this system last pushed or
+confirmed it), field by field. Fields are flat names a person can read in a review:
+`title`, `tags`, `variants.<sku>.price`, `variants.<sku>.inventory.<location>`,
+`metafields.<namespace>.<key>`, `images`. Values are JSON-ready (prices as strings).
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from cowans.catalog.snapshot import (
+    ImageSnapshot,
+    MetafieldSnapshot,
+    ProductSnapshot,
+    VariantSnapshot,
+)
+from cowans.db.models import Product
+
+SPECIFICATION_NAMESPACE = "custom"
+PRODUCT_FIELDS = (
+    "title",
+    "body_html",
+    "vendor",
+    "product_type",
+    "tags",
+    "status",
+    "seo_title",
+    "seo_description",
+)
+VARIANT_FIELDS = (
+    "price",
+    "compare_at_price",
+    "barcode",
+    "inventory_policy",
+    "weight_grams",
+    "taxable",
+)
+
+Fields = dict[str, Any]
+FieldDiff = dict[str, dict[str, Any]]
+
+
+def desired_snapshot(product: Product, location_map: Mapping[str, str]) -> ProductSnapshot:
+    """The product as the store should show it. `location_map` renames Xorosoft locations to
+    the store's; a location it does not name keeps its own name."""
+    variants = tuple(
+        VariantSnapshot(
+            sku=variant.sku,
+            price=variant.price,
+            compare_at_price=variant.compare_at_price,
+            barcode=variant.barcode,
+            inventory_policy=variant.inventory_policy,
+            option_values=(variant.option1_value,),
+            weight_grams=variant.weight_grams,
+            taxable=variant.taxable,
+            inventory=_mapped_inventory(variant.inventory or {}, location_map),
+        )
+        for variant in product.variants
+    )
+    first = product.variants[0] if product.variants else None
+    return ProductSnapshot(
+        handle=product.handle,
+        title=product.title,
+        body_html=product.body_html,
+        vendor=product.vendor,
+        product_type=product.product_type,
+        tags=tuple(sorted(product.tags or [])),
+        status=product.status,
+        seo_title=product.seo_title,
+        seo_description=product.seo_description,
+        option_names=(first.option1_name if first else "Title",),
+        variants=variants,
+        images=tuple(ImageSnapshot(image.src, image.alt_text) for image in product.images),
+        metafields=tuple(
+            MetafieldSnapshot(m.namespace, m.key, m.type, _metafield_value(m.value))
+            for m in product.metafields
+        ),
+    )
+
+
+def _mapped_inventory(
+    inventory: Mapping[str, int], location_map: Mapping[str, str]
+) -> dict[str, int]:
+    mapped: dict[str, int] = {}
+    for location, quantity in inventory.items():
+        name = location_map.get(location, location)
+        mapped[name] = mapped.get(name, 0) + int(quantity)
+    return dict(sorted(mapped.items()))
+
+
+def _metafield_value(value: Any) -> str:
+    """Shopify's form of a metafield value: list types are a JSON array in a string."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+# Storing ----------------------------------------------------------------------------------------
+
+
+def to_json(snapshot: ProductSnapshot) -> dict[str, Any]:
+    return json.loads(json.dumps(asdict(snapshot), default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def from_json(data: Mapping[str, Any]) -> ProductSnapshot:
+    return ProductSnapshot(
+        handle=data["handle"],
+        title=data["title"],
+        body_html=data.get("body_html", ""),
+        vendor=data.get("vendor", ""),
+        product_type=data.get("product_type", ""),
+        tags=tuple(data.get("tags", ())),
+        status=data.get("status", "active"),
+        seo_title=data.get("seo_title", ""),
+        seo_description=data.get("seo_description", ""),
+        option_names=tuple(data.get("option_names", ("Title",))),
+        variants=tuple(_variant_from_json(v) for v in data.get("variants", ())),
+        images=tuple(ImageSnapshot(i["src"], i.get("alt", "")) for i in data.get("images", ())),
+        metafields=tuple(MetafieldSnapshot(**m) for m in data.get("metafields", ())),
+    )
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _variant_from_json(data: Mapping[str, Any]) -> VariantSnapshot:
+    return VariantSnapshot(
+        sku=data["sku"],
+        price=_decimal(data.get("price")),
+        compare_at_price=_decimal(data.get("compare_at_price")),
+        barcode=data.get("barcode", ""),
+        inventory_policy=data.get("inventory_policy", "deny"),
+        option_values=tuple(data.get("option_values", ("Default Title",))),
+        weight_grams=_decimal(data.get("weight_grams")),
+        taxable=data.get("taxable", True),
+        inventory=dict(data.get("inventory", {})),
+    )
+
+
+# Comparing --------------------------------------------------------------------------------------
+
+
+def fields_of(snapshot: ProductSnapshot | None) -> Fields:
+    """The snapshot as flat, comparable fields (empty for a product the store does not have)."""
+    if snapshot is None:
+        return {}
+    fields: Fields = {name: getattr(snapshot, name) for name in PRODUCT_FIELDS}
+    fields["tags"] = sorted(snapshot.tags)
+    fields["images"] = [[image.src, image.alt] for image in snapshot.images]
+    for metafield in snapshot.metafields:
+        fields[f"metafields.{metafield.namespace}.{metafield.key}"] = metafield.value
+    for variant in snapshot.variants:
+        prefix = f"variants.{variant.sku}"
+        for name in VARIANT_FIELDS:
+            fields[f"{prefix}.{name}"] = _comparable(getattr(variant, name))
+        for location, quantity in variant.inventory.items():
+            fields[f"{prefix}.inventory.{location}"] = quantity
+    return fields
+
+
+def _comparable(value: Any) -> Any:
+    """Decimals compare by value (10.50 == 10.5) and travel as plain strings ("10.5")."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def diff(before: Fields, after: Fields) -> FieldDiff:
+    """`{field: {"old": .., "new": ..}}` for every field that differs (None where absent)."""
+    return {
+        name: {"old": before.get(name), "new": after.get(name)}
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    }

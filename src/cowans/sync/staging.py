@@ -1,0 +1,229 @@
+"""Staging pushes: what would change in a store, one reviewable row per product.
+
+For each selected product the catalog's desired snapshot is compared with the store's base
+(what this system last pushed or confirmed there). A product the store lacks is a create, a
+product deleted from the catalog that the store has is a delete, any other difference an update
+listing each field old -> new. An unchanged product stages nothing, and a pending change it had
+is withdrawn (the catalog went back to what the store shows). A change that is already staged
+with the same fields keeps its row and its decision; one whose fields moved is staged afresh and
+must be reviewed again: an approval covers exactly what was shown.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from cowans.catalog.queries import ProductFilter, matching_ids
+from cowans.db.models import (
+    JobState,
+    Product,
+    StagedChangeStatus,
+    Store,
+    StoreProduct,
+    SyncJob,
+    SyncStaging,
+)
+from cowans.errors import InvalidInput, NotFound
+from cowans.sync import snapshots
+from cowans.sync.approval import approving_rule
+from cowans.sync.errors import SyncErrorCode
+
+CHUNK = 500
+PUSH = "push"
+# Push changes that have not reached the store yet; restaging replaces or withdraws them.
+OPEN = (StagedChangeStatus.PENDING, StagedChangeStatus.APPROVED, StagedChangeStatus.FAILED)
+
+
+@dataclass
+class StageResult:
+    sync_job_id: int
+    staged: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    operations: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPERATIONS, 0))
+    auto_approved: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "staged": self.staged,
+            "unchanged": self.unchanged,
+            "kept": self.kept,
+            "operations": self.operations,
+            "auto_approved": self.auto_approved,
+        }
+
+
+OPERATIONS = ("create", "update", "delete")
+
+
+def resolve_store(session: Session, store_id: int | None) -> Store:
+    """The store named, or the only active one when none is named."""
+    if store_id is not None:
+        store = session.get(Store, store_id)
+        if store is None:
+            raise NotFound(SyncErrorCode.STORE_NOT_FOUND, f"No store with id {store_id}.")
+        return store
+    stores = list(session.scalars(select(Store).where(Store.is_active.is_(True)).limit(2)))
+    if len(stores) != 1:
+        raise InvalidInput(
+            SyncErrorCode.STORE_REQUIRED,
+            "Name the store (store_id): "
+            + ("none is connected yet." if not stores else "several are connected."),
+        )
+    return stores[0]
+
+
+def stage_push(
+    session: Session,
+    store: Store,
+    *,
+    product_ids: Iterable[int] | None = None,
+    filters: ProductFilter | None = None,
+    created_by: int | None = None,
+) -> StageResult:
+    """Stage the differences of the selection (all products when neither ids nor filters)."""
+    job = SyncJob(
+        kind="sync.stage",
+        state=JobState.RUNNING,
+        store_id=store.id,
+        created_by=created_by,
+        config={
+            "product_ids": product_ids is not None,
+            "filter": vars(filters) if filters else None,
+        },
+        started_at=_now(),
+    )
+    session.add(job)
+    session.flush()
+    result = StageResult(job.id)
+    for chunk in _chunks(session, _selection(product_ids, filters)):
+        _stage_chunk(session, store, chunk, result)
+    job.state, job.finished_at = JobState.COMPLETED, _now()
+    job.total = job.processed = job.succeeded = result.staged + result.unchanged + result.kept
+    job.result = result.summary()
+    return result
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _selection(product_ids: Iterable[int] | None, filters: ProductFilter | None) -> Select[Any]:
+    """Ids to compare, deleted products included (they may need a staged delete)."""
+    if product_ids is not None:
+        return select(Product.id).where(Product.id.in_(list(product_ids)))
+    live = matching_ids(filters or ProductFilter())
+    if filters is not None and filters != ProductFilter():
+        return live
+    return select(Product.id)
+
+
+def _chunks(session: Session, selection: Select[Any]) -> Iterator[list[Product]]:
+    ids = iter(list(session.scalars(selection.order_by(Product.id))))
+    while chunk := list(islice(ids, CHUNK)):
+        yield list(
+            session.scalars(
+                select(Product)
+                .where(Product.id.in_(chunk))
+                .order_by(Product.id)
+                .options(
+                    selectinload(Product.variants),
+                    selectinload(Product.images),
+                    selectinload(Product.metafields),
+                )
+            )
+        )
+
+
+def _stage_chunk(
+    session: Session, store: Store, products: list[Product], result: StageResult
+) -> None:
+    ids = [product.id for product in products]
+    known = {
+        row.product_id: row
+        for row in session.scalars(
+            select(StoreProduct).where(
+                StoreProduct.store_id == store.id, StoreProduct.product_id.in_(ids)
+            )
+        )
+    }
+    open_changes = {
+        row.product_id: row
+        for row in session.scalars(
+            select(SyncStaging).where(
+                SyncStaging.store_id == store.id,
+                SyncStaging.direction == PUSH,
+                SyncStaging.product_id.in_(ids),
+                SyncStaging.status.in_(OPEN),
+            )
+        )
+    }
+    for product in products:
+        _stage_product(session, store, product, known.get(product.id), open_changes, result)
+
+
+def _stage_product(
+    session: Session,
+    store: Store,
+    product: Product,
+    known: StoreProduct | None,
+    open_changes: dict[int | None, SyncStaging],
+    result: StageResult,
+) -> None:
+    operation, changes, desired = _difference(product, known, store)
+    previous = open_changes.get(product.id)
+    if operation is None:
+        if previous is not None:
+            session.delete(previous)
+        result.unchanged += 1
+        return
+    if (
+        previous is not None
+        and previous.changes == changes
+        and previous.operation_type == operation
+    ):
+        result.kept += 1
+        return
+    if previous is not None:
+        session.delete(previous)
+    rule = approving_rule(operation, changes, store.approval_rules or [])
+    session.add(
+        SyncStaging(
+            sync_job_id=result.sync_job_id,
+            product_id=product.id,
+            store_id=store.id,
+            handle=product.handle,
+            shopify_product_id=known.shopify_product_id if known else None,
+            direction=PUSH,
+            operation_type=operation,
+            changes=changes,
+            desired=snapshots.to_json(desired) if desired else None,
+            status=StagedChangeStatus.APPROVED if rule else StagedChangeStatus.PENDING,
+            approval_rule=rule,
+            approved_at=_now() if rule else None,
+        )
+    )
+    result.staged += 1
+    result.operations[operation] += 1
+    result.auto_approved += bool(rule)
+
+
+def _difference(
+    product: Product, known: StoreProduct | None, store: Store
+) -> tuple[str | None, dict[str, Any], Any]:
+    """(operation or None, field changes, desired snapshot) for one product."""
+    base = snapshots.from_json(known.base) if known and known.base else None
+    if product.deleted_at is not None:
+        if base is None:
+            return None, {}, None
+        return "delete", {"deleted": {"old": False, "new": True}}, None
+    desired = snapshots.desired_snapshot(product, store.location_map or {})
+    changes = snapshots.diff(snapshots.fields_of(base), snapshots.fields_of(desired))
+    if not changes:
+        return None, {}, desired
+    return ("create" if base is None else "update"), changes, desired
