@@ -323,3 +323,24 @@ def test_an_import_stages_its_changes_for_every_active_store(
     staged = client.get("/api/sync/staged", headers=editor).json()
     assert staged["total"] == products
     assert {item["operation_type"] for item in staged["items"]} == {"create"}
+
+
+def test_approval_rules_are_set_per_store_by_an_admin(
+    client: TestClient, engine: Engine, login: Login
+) -> None:
+    with session_scope(engine) as session:
+        store_id = add_store(session).id
+    admin, approver = login(Role.ADMIN), login(Role.APPROVER)
+    url = f"/api/shopify/stores/{store_id}/approval-rules"
+    rules = {"rules": [{"kind": "stock_only"}, {"kind": "price_within_percent", "percent": 20}]}
+    assert client.put(url, json=rules, headers=approver).status_code == 403
+    response = client.put(url, json=rules, headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["approval_rules"] == rules["rules"]
+    missing_percent = client.put(
+        url, json={"rules": [{"kind": "price_within_percent"}]}, headers=admin
+    )
+    assert missing_percent.status_code == 422
+    assert missing_percent.json()["error"]["code"] == "invalid_approval_rule"
+    assert client.put(url, json={"rules": [{"kind": "always"}]}, headers=admin).status_code == 422
+    assert client.put(url, json={"rules": []}, headers=admin).json()["approval_rules"] == []

@@ -7,7 +7,7 @@ field live in `cowans.shopify.stores`; the schemas here only check shapes and si
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -16,6 +16,7 @@ from cowans.api.deps import Admin, Approver, SessionDep, SettingsDep, Viewer, au
 from cowans.config import Settings
 from cowans.db.models import Store
 from cowans.shopify import stores
+from cowans.sync.approval import checked_rules
 
 router = APIRouter(prefix="/api/shopify/stores", tags=["stores"])
 
@@ -74,6 +75,7 @@ class StoreOut(BaseModel):
     plan: str
     is_active: bool
     has_access_token: bool
+    approval_rules: list[dict[str, Any]]
     last_pull_at: datetime | None
     last_push_at: datetime | None
     created_at: datetime
@@ -92,6 +94,7 @@ class StoreOut(BaseModel):
             plan=store.plan,
             is_active=store.is_active,
             has_access_token=bool(store.access_token),
+            approval_rules=list(store.approval_rules or []),
             last_pull_at=store.last_pull_at,
             last_push_at=store.last_push_at,
             created_at=store.created_at,
@@ -187,6 +190,38 @@ def update_store(
     )
     # Field names only: which fields changed, never their values (one of them is the token).
     audit(request, store_id=store.id, name=store.name, fields=sorted(sent))
+    return StoreOut.of(store, settings)
+
+
+class ApprovalRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["stock_only", "price_within_percent"]
+    percent: Annotated[float | None, Field(gt=0, le=100)] = None
+
+
+class ApprovalRulesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: Annotated[list[ApprovalRuleIn], Field(max_length=20)]
+
+
+@router.put("/{store_id}/approval-rules", response_model=StoreOut)
+def set_approval_rules(
+    store_id: int,
+    body: ApprovalRulesIn,
+    request: Request,
+    _: Admin,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> StoreOut:
+    """Which staged updates approve themselves for this store (an empty list: none). Creates
+    and deletes always wait for a person."""
+    store = stores.get_store(session, store_id)
+    store.approval_rules = checked_rules(
+        [rule.model_dump(exclude_none=True) for rule in body.rules]
+    )
+    audit(request, store_id=store.id, approval_rules=store.approval_rules)
     return StoreOut.of(store, settings)
 
 
