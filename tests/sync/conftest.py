@@ -3,6 +3,7 @@
 import pytest
 
 from tests.emulator.conftest import emulator, make_emulator  # noqa: F401 - fixtures
+from tests.jobs.conftest import make_runtime  # noqa: F401 - fixture
 
 
 @pytest.fixture

@@ -73,12 +73,13 @@ class EncryptedText(TypeDecorator[str]):
             ) from exc
 
 
-def StrEnumType(enum_class: type[StrEnum]) -> SAEnum:  # noqa: N802 - reads like a type
-    """Store a StrEnum as its value in a VARCHAR (no native enum: new values need no migration)."""
+def StrEnumType(enum_class: type[StrEnum], length: int = 20) -> SAEnum:  # noqa: N802
+    """Store a StrEnum as its value in a VARCHAR (no native enum: new values need no migration,
+    as long as they fit `length`)."""
     return SAEnum(
         enum_class,
         native_enum=False,
         create_constraint=False,
-        length=20,
+        length=length,
         values_callable=lambda members: [member.value for member in members],
     )

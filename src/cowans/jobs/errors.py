@@ -1,6 +1,7 @@
 """Error codes of the jobs area, and the signals a running job stops with."""
 
 from enum import StrEnum
+from typing import Any
 
 
 class JobErrorCode(StrEnum):
@@ -25,3 +26,13 @@ class JobInterrupted(JobStopped):
 
 class JobLost(JobStopped):
     """Another worker took the job over (ours missed its heartbeats): stop touching it."""
+
+
+class CompletedWithErrors(Exception):
+    """The job went through all its items but some failed: it ends `completed_with_errors`
+    with `result` saying which, never as a plain success."""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.message = message
+        self.result = result

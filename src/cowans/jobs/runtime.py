@@ -24,7 +24,7 @@ from cowans.db.models import JobState, SyncJob
 from cowans.errors import DomainError
 from cowans.jobs import store, workers
 from cowans.jobs.context import JobContext
-from cowans.jobs.errors import JobCancelled, JobInterrupted, JobLost
+from cowans.jobs.errors import CompletedWithErrors, JobCancelled, JobInterrupted, JobLost
 from cowans.jobs.events import EventSink
 from cowans.jobs.queue import PRIORITIES, build_huey
 from cowans.jobs.schedules import register_schedules
@@ -112,6 +112,8 @@ class JobRuntime:
                 self.enqueue(context.job_id, "high")  # it was running: let it go on first
         except JobLost:
             logger.warning("job %s was taken over by another worker", context.job_id)
+        except CompletedWithErrors as exc:
+            self._end(context, JobState.COMPLETED_WITH_ERRORS, result=exc.result, error=exc.message)
         except DomainError as exc:
             self._end(context, JobState.FAILED, error=exc.message)
         except Exception as exc:

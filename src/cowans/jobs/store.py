@@ -19,7 +19,12 @@ from cowans.db.session import session_scope
 from cowans.errors import Conflict, NotFound
 from cowans.jobs.errors import JobErrorCode
 
-FINISHED = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
+FINISHED = (
+    JobState.COMPLETED,
+    JobState.COMPLETED_WITH_ERRORS,
+    JobState.FAILED,
+    JobState.CANCELLED,
+)
 PRIORITY_NAMES = ("high", "normal", "low")
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from cowans.api.deps import Approver, SessionDep, Viewer, audit
-from cowans.api.routers.sync import staged
+from cowans.api.deps import Approver, JobsDep, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.routers.sync import PushConfig, Started, staged, start_push
 from cowans.api.schemas import StagedPage
 from cowans.db.models import StagedChangeStatus, Store, SyncStaging
 from cowans.sync.review import MAX_PAGE, StagedFilter, decide
@@ -131,3 +131,26 @@ def approve_changes(
         unresolved_conflicts=outcome.unresolved_conflicts,
         skipped=outcome.skipped,
     )
+
+
+class ShopifyUpIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: Annotated[list[int] | None, Field(max_length=100_000)] = None
+    store_id: int | None = None
+    config: PushConfig = PushConfig()
+
+
+@router.post("/shopify-up", response_model=Started, status_code=202)
+def shopify_up(
+    body: ShopifyUpIn,
+    request: Request,
+    principal: Approver,
+    session: SessionDep,
+    jobs: JobsDep,
+    settings: SettingsDep,
+) -> Started:
+    """Push the approved changes (those of `ids` only, when given)."""
+    job = start_push(session, jobs, settings, principal, body.store_id, body.config, body.ids)
+    audit(request, job_id=job.id, store_id=job.store_id)
+    return Started(job_id=job.id)

@@ -15,6 +15,8 @@ class JobState(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
+    # Finished, but some items failed: never reported as plain success.
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
@@ -42,7 +44,9 @@ class SyncJob(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
-    state: Mapped[JobState] = mapped_column(StrEnumType(JobState), default=JobState.QUEUED)
+    state: Mapped[JobState] = mapped_column(
+        StrEnumType(JobState, length=30), default=JobState.QUEUED
+    )
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

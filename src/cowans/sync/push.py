@@ -1,0 +1,148 @@
+"""Pushing approved changes: from staged rows to planner changes, and outcomes back to rows.
+
+A staged change carries the snapshot that was reviewed (`desired`); the store's row carries the
+base and the Shopify ids. After a run, each change is `applied` (its snapshot becomes the new
+base, with the ids Shopify gave), `failed` with Shopify's reason, or a `conflict` when Shopify
+refused because the store changed since the base. Every write is idempotent (productSet by
+handle, stock with changeFromQuantity and an idempotency key from the change), so a push that
+is run again after a crash applies nothing twice.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cowans.db.models import StagedChangeStatus, StoreProduct, SyncStaging
+from cowans.sync import snapshots
+from cowans.sync.changes import Operation, ProductChange, RemoteIds
+from cowans.sync.planner import WorkKind
+from cowans.sync.runner import RunReport
+
+PUSH = "push"
+
+
+def change_id(row_id: int) -> str:
+    return f"staged-{row_id}"
+
+
+def approved_changes(
+    session: Session, store_id: int, ids: Sequence[int] | None = None
+) -> list[tuple[SyncStaging, ProductChange]]:
+    """The store's approved, unapplied push changes (those of `ids` only, if given)."""
+    statement = select(SyncStaging).where(
+        SyncStaging.store_id == store_id,
+        SyncStaging.direction == PUSH,
+        SyncStaging.status == StagedChangeStatus.APPROVED,
+    )
+    if ids:
+        statement = statement.where(SyncStaging.id.in_(list(ids)))
+    rows = list(session.scalars(statement.order_by(SyncStaging.id)))
+    known = _store_products(session, store_id, [row.handle for row in rows])
+    return [(row, _change(row, known.get(row.handle))) for row in rows]
+
+
+def _store_products(session: Session, store_id: int, handles: list[str]) -> dict[str, StoreProduct]:
+    found: dict[str, StoreProduct] = {}
+    for start in range(0, len(handles), 500):
+        chunk = handles[start : start + 500]
+        found.update(
+            (row.handle, row)
+            for row in session.scalars(
+                select(StoreProduct).where(
+                    StoreProduct.store_id == store_id, StoreProduct.handle.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def _change(row: SyncStaging, known: StoreProduct | None) -> ProductChange:
+    remote = None
+    if known is not None and known.shopify_product_id:
+        remote = RemoteIds(
+            known.shopify_product_id, dict(known.variant_ids), dict(known.inventory_item_ids)
+        )
+    return ProductChange(
+        change_id=change_id(row.id),
+        operation=Operation(row.operation_type),
+        handle=row.handle,
+        desired=snapshots.from_json(row.desired) if row.desired else None,
+        base=snapshots.from_json(known.base) if known is not None and known.base else None,
+        remote=remote,
+    )
+
+
+@dataclass
+class PushOutcome:
+    applied: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def record_outcomes(
+    session: Session,
+    store_id: int,
+    pushed: Iterable[tuple[SyncStaging, ProductChange]],
+    report: RunReport,
+) -> PushOutcome:
+    """Write what happened to each change: its row's status, and the store's new base."""
+    remote_ids = {
+        outcome.work.handle: RemoteIds.from_product(outcome.payload["product"])
+        for outcome in report.outcomes
+        if outcome.ok
+        and outcome.work.kind is WorkKind.PRODUCT_SET
+        and (outcome.payload or {}).get("product")
+    }
+    failures: dict[str, list[str]] = report.failed_changes()
+    conflicted = {o.work.change_id for o in report.outcomes if o.conflict}
+    result = PushOutcome()
+    now = datetime.now(UTC)
+    pairs = list(pushed)
+    known = _store_products(session, store_id, [change.handle for _, change in pairs])
+    for row, change in pairs:
+        errors = failures.get(change.change_id)
+        if errors:
+            conflict = change.change_id in conflicted
+            row.status = StagedChangeStatus.CONFLICT if conflict else StagedChangeStatus.FAILED
+            row.error = "; ".join(dict.fromkeys(errors))[:2000]
+            result.conflicts += conflict
+            result.failed += not conflict
+            result.errors.append({"handle": change.handle, "error": row.error})
+            continue
+        row.status, row.applied_at, row.error = StagedChangeStatus.APPLIED, now, None
+        _new_base(session, store_id, row, change, known.get(change.handle), remote_ids, now)
+        result.applied += 1
+    session.flush()
+    return result
+
+
+def _new_base(
+    session: Session,
+    store_id: int,
+    row: SyncStaging,
+    change: ProductChange,
+    known: StoreProduct | None,
+    remote_ids: dict[str, RemoteIds],
+    moment: datetime,
+) -> None:
+    if change.operation is Operation.DELETE:
+        if known is not None:
+            session.delete(known)
+        return
+    if known is None:
+        known = StoreProduct(store_id=store_id, handle=change.handle)
+        session.add(known)
+    assert change.desired is not None
+    known.product_id = row.product_id
+    known.base = snapshots.to_json(change.desired)
+    known.pushed_at = moment
+    ids = remote_ids.get(change.handle)
+    if ids is not None:
+        known.shopify_product_id = ids.product_id
+        known.variant_ids = dict(ids.variant_ids)
+        known.inventory_item_ids = dict(ids.inventory_item_ids)
+    row.shopify_product_id = known.shopify_product_id

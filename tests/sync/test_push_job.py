@@ -1,0 +1,133 @@
+"""Push jobs end to end: staged, approved changes sent to the Shopify emulator over HTTP by a job
+worker, outcomes recorded, and the store's base updated so the next staging sees no change."""
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from cowans.auth.service import create_user
+from cowans.db.models import (
+    JobState,
+    Product,
+    Role,
+    StagedChangeStatus,
+    Store,
+    StoreProduct,
+    SyncHistory,
+    SyncStaging,
+    User,
+)
+from cowans.db.session import session_scope
+from cowans.jobs.handlers import HANDLERS
+from cowans.jobs.push import create_push_job
+from cowans.jobs.runtime import JobRuntime
+from cowans.sync.review import decide
+from cowans.sync.staging import stage_push
+from tests.conftest import PASSWORD
+from tests.emulator.conftest import TOKEN, RunningEmulator
+from tests.jobs.conftest import RecordedEvents, job_finished, wait_for
+from tests.sync.test_staging import add_product
+
+MakeRuntime = Callable[..., tuple[JobRuntime, RecordedEvents]]
+REMOTE_PRODUCTS = """
+{ products(first: 10) { nodes { handle title
+    variants(first: 1) { nodes { sku price inventoryItem { inventoryLevels(first: 2) {
+      nodes { location { name } quantities(names: ["available"]) { quantity } } } } } } } } }
+"""
+
+
+def connect_store(engine: Engine, emulator: RunningEmulator) -> int:
+    with session_scope(engine) as session:
+        store = Store(
+            name="Demo",
+            shop_domain="demo.myshopify.com",
+            access_token=TOKEN,
+            admin_url=f"{emulator.base_url}/demo/admin/api/2026-10/graphql.json",
+            location_map={"MAIN": "Main Warehouse", "WEST": "Store Front"},
+        )
+        session.add(store)
+        session.flush()
+        return store.id
+
+
+def stage_and_approve(engine: Engine, store_id: int) -> int:
+    with session_scope(engine) as session:
+        store = session.get(Store, store_id)
+        assert store is not None
+        staged = stage_push(session, store).staged
+        approver = session.scalars(select(User)).first() or create_user(
+            session, "approver@example.com", PASSWORD, Role.APPROVER
+        )
+        decide(session, decision="approve", user_id=approver.id, all_pending=True)
+        return staged
+
+
+def push(runtime: JobRuntime, engine: Engine, store_id: int) -> Any:
+    with session_scope(engine) as session:
+        store = session.get(Store, store_id)
+        assert store is not None
+        job = create_push_job(session, store, {"maxWorkers": 4, "strategy": "balanced"}, None)
+        runtime.submit(session, job)
+        job_id = job.id
+    return wait_for(lambda: job_finished(engine, job_id), "the push")
+
+
+def remote(emulator: RunningEmulator) -> dict[str, dict[str, Any]]:
+    nodes = emulator.gql(REMOTE_PRODUCTS)["data"]["products"]["nodes"]
+    found = {}
+    for node in nodes:
+        [variant] = node["variants"]["nodes"]
+        levels = variant["inventoryItem"]["inventoryLevels"]["nodes"]
+        found[node["handle"]] = {
+            "sku": variant["sku"],
+            "price": Decimal(variant["price"]),
+            "stock": {lvl["location"]["name"]: lvl["quantities"][0]["quantity"] for lvl in levels},
+        }
+    return found
+
+
+def test_approved_changes_are_pushed_and_become_the_base(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(3):
+            add_product(session, number)
+    assert stage_and_approve(engine, store_id) == 3
+    runtime, _ = make_runtime(HANDLERS)
+    consumer = runtime.consumer(1, embedded=True, periodic=False)
+    consumer.start()
+    try:
+        job = push(runtime, engine, store_id)
+        assert job.state is JobState.COMPLETED, (job.error, job.result)
+        assert (job.result["applied"], job.result["failed"]) == (3, 0)
+        shop = remote(emulator)
+        assert sorted(shop) == ["stapler-0", "stapler-1", "stapler-2"]
+        assert shop["stapler-1"] == {
+            "sku": "ACM-1",
+            "price": Decimal("10.00"),
+            "stock": {"Main Warehouse": 5, "Store Front": 2},
+        }
+        with session_scope(engine) as session:
+            rows = session.scalars(select(SyncStaging)).all()
+            assert {row.status for row in rows} == {StagedChangeStatus.APPLIED}
+            known = session.scalars(select(StoreProduct)).all()
+            assert len(known) == 3
+            assert all(k.shopify_product_id and k.variant_ids for k in known)
+            [history] = session.scalars(select(SyncHistory)).all()
+            assert (history.status, history.succeeded_items) == ("completed", 3)
+        assert stage_and_approve(engine, store_id) == 0  # the store now has what we have
+
+        with session_scope(engine) as session:
+            product = session.scalars(select(Product).where(Product.handle == "stapler-2")).one()
+            product.variants[0].price = Decimal("14.25")
+        assert stage_and_approve(engine, store_id) == 1
+        job = push(runtime, engine, store_id)
+        assert job.state is JobState.COMPLETED
+        assert job.result["applied"] == 1
+        assert remote(emulator)["stapler-2"]["price"] == Decimal("14.25")
+        assert remote(emulator)["stapler-1"]["price"] == Decimal("10.00")
+    finally:
+        consumer.stop()
