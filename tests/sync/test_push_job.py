@@ -131,3 +131,47 @@ def test_approved_changes_are_pushed_and_become_the_base(
         assert remote(emulator)["stapler-1"]["price"] == Decimal("10.00")
     finally:
         consumer.stop()
+
+
+def test_the_review_and_push_api_from_staging_to_the_store(
+    client: Any, engine: Engine, emulator: RunningEmulator, login: Callable[..., dict[str, str]]
+) -> None:
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(2):
+            add_product(session, number)
+    approver = login(Role.APPROVER)
+    assert client.get("/api/sync/status", headers=approver).json()["state"] == "idle"
+    assert client.post("/api/sync/staged", json={}, headers=approver).json()["staged"] == 2
+    decided = client.post(
+        "/api/enhanced-sync/approve-changes",
+        json={"all_pending": True, "decision": "approve"},
+        headers=approver,
+    )
+    assert decided.json()["approved"] == 2
+    editor = login(Role.EDITOR)
+    assert client.post("/api/sync/start", json={}, headers=editor).status_code == 403
+    started = client.post(
+        "/api/sync/start",
+        json={"config": {"maxWorkers": 3, "strategy": "speed", "priority": "high"}},
+        headers=approver,
+    )
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    job = wait_for(lambda: job_finished(engine, job_id), "the push")
+    assert job.state is JobState.COMPLETED
+    assert (job.priority, job.config["maxWorkers"], job.store_id) == ("high", 3, store_id)
+    status = client.get("/api/sync/status", headers=approver).json()
+    assert (status["state"], status["job_id"]) == ("idle", job_id)
+    assert (status["metrics"]["succeeded"], status["metrics"]["failed"]) == (2, 0)
+    applied = client.get("/api/sync/staged?status=applied", headers=approver).json()
+    assert applied["total"] == 2
+    assert sorted(remote(emulator)) == ["stapler-0", "stapler-1"]
+    again = client.post("/api/enhanced-sync/shopify-up", json={}, headers=approver)
+    assert again.status_code == 202  # nothing approved: an empty push that completes
+    empty = wait_for(lambda: job_finished(engine, again.json()["job_id"]), "the empty push")
+    assert empty.state is JobState.COMPLETED
+    assert empty.result["total"] == 0
+    stop = client.post("/api/sync/stop", json={}, headers=approver)
+    assert stop.status_code == 404
+    assert stop.json()["error"]["code"] == "no_running_push"
