@@ -502,3 +502,35 @@ def test_a_large_feed_is_read_in_bounded_memory(tmp_path: Path) -> None:
     assert count == generated.products
     # The file is ~9 MB; the reader holds a row at a time, and the handles it has seen.
     assert peak < path.stat().st_size / 3
+
+
+# The rows read -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seekable", [True, False], ids=["column reader", "careful reader"])
+def test_the_rows_read_are_the_data_rows_blank_ones_included(seekable: bool) -> None:
+    """What the import reports as its rows: the last product's image rows count once."""
+    rows = [
+        main_row("a"),
+        [],
+        main_row("b", {"Product image URL": "https://img/1.jpg"}),
+        image_row("b", "https://img/2.jpg"),
+        image_row("b", "https://img/3.jpg"),
+    ]
+    data = feed(rows)
+    stream = io.BytesIO(data) if seekable else io.BufferedReader(_Unseekable(data))
+    records = read_etilize(stream)
+    assert len(list(records)) == 2
+    assert records.rows == 5
+
+
+class _Unseekable(io.RawIOBase):
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        return self._data.readinto(buffer)

@@ -28,6 +28,14 @@ Decisions:
   valid UTF-8 with non-ASCII characters, is read as UTF-8: that is what re-saving the feed in a
   spreadsheet produces, and reading it as cp1252 would garble every accent. A byte that does not
   decode rejects its row only.
+
+Two readers live behind `read_etilize`. This module's careful reader goes row by row through
+Python's csv module and is the reference: it judges every hostile case above. The column reader
+(`etilize_columns`) parses with pyarrow, several times faster (BENCHMARKS.md, "Import"), and
+yields exactly what the careful reader yields; it reads a feed whose stream can go back to its
+start, and hands the feed to the careful reader at the first thing it cannot number exactly (see
+its docstring). The two modules import each other: the column reader calls this one's rules for
+every cell and row it does not find plain, so that each rule and message exists once.
 """
 
 import codecs
@@ -35,11 +43,14 @@ import csv
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import BinaryIO, TypeVar
 
+from cowans.sources import etilize_columns
+from cowans.sources.csv_batches import columns_then_rows, position_to_return_to
 from cowans.sources.records import (
     EtilizeImage,
     EtilizeProduct,
@@ -114,17 +125,69 @@ def specification_column(name: str) -> str:
     return f"Metafield: custom.{name} [list.single_line_text]"
 
 
-def read_etilize(stream: BinaryIO) -> Iterator[EtilizeProduct | RowError]:
+class EtilizeRecords(Iterator[EtilizeProduct | RowError]):
+    """A feed's products and row errors, in file order, and how many data rows were read."""
+
+    def __init__(self, records: Iterator[EtilizeProduct | RowError], count: "RowCount") -> None:
+        self._records = records
+        self._count = count
+
+    def __iter__(self) -> Iterator[EtilizeProduct | RowError]:
+        return self._records  # a for loop then takes them straight from the reader
+
+    def __next__(self) -> EtilizeProduct | RowError:
+        return next(self._records)
+
+    @property
+    def rows(self) -> int:
+        """Data rows read so far, blank ones included: the last row read is row `rows + 1`."""
+        return self._count.last_row - 1
+
+
+@dataclass
+class RowCount:
+    """The number of the last row a reader has read (the header is row 1)."""
+
+    last_row: int = 1
+
+
+def read_etilize(stream: BinaryIO) -> EtilizeRecords:
     """Check that `stream` is a feed, then return its products and row errors as a stream.
 
     Not a generator itself, so that a file that is no feed at all raises here, at the call.
     """
+    start = position_to_return_to(stream)
+    lines, reader, layout = _open_feed(stream)
+    count = RowCount()
+    if start is None or not etilize_columns.can_read(layout):
+        return EtilizeRecords(_products(_rows(reader, lines, layout, count)), count)
+    records = _columns_then_rows(stream, start, lines.encoding, layout, count)
+    return EtilizeRecords(records, count)
+
+
+def _open_feed(stream: BinaryIO) -> tuple["_FeedLines", Iterator[list[str]], "_Layout"]:
+    """The careful reader, past the header; SourceError when the file is no feed."""
     csv.field_size_limit(MAX_CELL_CHARS)  # process-wide: csv offers no per-reader limit
     head, encoding = _sniff(stream)
     lines = _FeedLines(stream, head, encoding)
     reader = csv.reader(lines, strict=True)
-    layout = _read_header(reader, lines)
-    return _products(_rows(reader, lines, layout))
+    return lines, reader, _read_header(reader, lines)
+
+
+def _columns_then_rows(
+    stream: BinaryIO, start: int, encoding: str, layout: "_Layout", count: "RowCount"
+) -> Iterator[EtilizeProduct | RowError]:
+    """The column reader's records, and the careful reader's after a hand-over (which reads
+    the file again from the start)."""
+
+    def careful() -> Iterator[EtilizeProduct | RowError]:
+        stream.seek(start)
+        lines, reader, layout = _open_feed(stream)
+        count.last_row = 1
+        return _products(_rows(reader, lines, layout, count))
+
+    stream.seek(start)
+    return columns_then_rows(etilize_columns.read_columns(stream, encoding, layout, count), careful)
 
 
 def _not_a_feed(reason: str) -> SourceError:
@@ -291,7 +354,7 @@ class _Row:
     """One data row, and the errors found in it so far."""
 
     number: int
-    cells: list[str]
+    cells: Sequence[str]
     layout: _Layout
     errors: list[RowError] = field(default_factory=list)
 
@@ -313,9 +376,7 @@ class _Row:
 
     def choice(self, column: str, choices: Mapping[str, Choice], default: Choice) -> Choice:
         value = self.text(column)
-        if not value:
-            return default
-        chosen = choices.get(value.lower())
+        chosen = _choice_of(value, choices, default)
         if chosen is None:
             self.reject(column, f"{_shown(value)} is not one of {', '.join(choices)}")
             return default
@@ -325,20 +386,50 @@ class _Row:
         value = self.text(WEIGHT)
         if not value:
             return None
-        try:
-            grams = Decimal(value)
-        except InvalidOperation:
-            grams = Decimal("NaN")
-        if not grams.is_finite() or not 0 <= grams <= MAX_WEIGHT_GRAMS:
+        grams = _grams(value)
+        if grams is None:
             self.reject(
                 WEIGHT, f"{_shown(value)} is not a weight in grams up to {MAX_WEIGHT_GRAMS}"
             )
-            return None
         return grams
 
 
+# The rules for one cell, on its stripped text. The column reader calls them too, once for each
+# distinct value of a column.
+
+
+def _choice_of(value: str, choices: Mapping[str, Choice], default: Choice) -> Choice | None:
+    """The choice `value` names, `default` when it is empty, None when it names none."""
+    if not value:
+        return default
+    return choices.get(value.lower())
+
+
+def _grams(value: str) -> Decimal | None:
+    """The weight `value` gives, or None when it is no weight (`value` is not empty)."""
+    try:
+        grams = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not grams.is_finite() or not 0 <= grams <= MAX_WEIGHT_GRAMS:
+        return None
+    return grams
+
+
+def _is_image_src(src: str) -> bool:
+    return src.lower().startswith(("https://", "http://")) and len(src) <= MAX_IMAGE_URL_CHARS
+
+
+def _position_of(value: str) -> int | None:
+    """The image position `value` gives, or None when it is none (`value` is not empty)."""
+    digits = len(str(MAX_IMAGE_POSITION))
+    if value.isascii() and value.isdigit() and len(value) <= digits and int(value) >= 1:
+        return int(value)
+    return None
+
+
 def _rows(
-    reader: Iterator[list[str]], lines: _FeedLines, layout: _Layout
+    reader: Iterator[list[str]], lines: _FeedLines, layout: _Layout, count: RowCount
 ) -> Iterator[_Row | RowError]:
     """The data rows, skipping blank ones; a row csv cannot parse becomes its RowError."""
     row_number = 1
@@ -351,9 +442,16 @@ def _rows(
             return
         except csv.Error as error:
             yield _unparsable_row(row_number, error, lines)
+            count.last_row = row_number
             continue
-        if any(cell.strip() for cell in cells):
-            yield _row(row_number, cells, layout, lines.problems)
+        count.last_row = row_number
+        if _is_blank(cells):
+            continue
+        yield _row(row_number, cells, layout, lines.problems)
+
+
+def _is_blank(cells: Sequence[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
 
 
 def _unparsable_row(row_number: int, error: csv.Error, lines: _FeedLines) -> RowError:
@@ -384,7 +482,7 @@ def _column_holding(row: _Row, marker: str) -> str:
 # Rows to products -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     """The rows of one Handle read so far."""
 
@@ -398,31 +496,47 @@ class _Group:
         return max((image.position for image in self.images), default=0) + 1
 
     def finished(self) -> EtilizeProduct | None:
-        if self.product is None:
-            return None
-        images = sorted(self.images, key=lambda image: image.position)
-        return replace(self.product, images=tuple(images))
+        """The product with its images in position order. It is given them in place rather than
+        copied (dataclasses.replace, some 5 µs a product): nobody has seen it yet."""
+        if self.product is not None and self.images:
+            self.product.images = tuple(sorted(self.images, key=attrgetter("position")))
+        return self.product
 
 
 def _products(rows: Iterator[_Row | RowError]) -> Iterator[EtilizeProduct | RowError]:
-    seen: dict[str, int] = {}  # handle -> its main row
-    group: _Group | None = None
+    grouping = _Grouping()
     for row in rows:
         if isinstance(row, RowError):
             yield row
-            continue
+        else:
+            yield from grouping.add(row)
+    yield from grouping.finish()
+
+
+class _Grouping:
+    """Rows into products, one row at a time: the product being read and the handles seen.
+
+    The column reader drives the same object, with its own faster steps for plain rows."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}  # handle -> its main row
+        self.group: _Group | None = None
+
+    def add(self, row: _Row) -> Iterator[EtilizeProduct | RowError]:
         handle = row.text(HANDLE)
         if not handle:
             row.reject(HANDLE, "the row has no Handle")
-        elif group is not None and handle == group.handle:
-            _add_image_row(group, row)
+        elif self.group is not None and handle == self.group.handle:
+            _add_image_row(self.group, row)
         else:
-            if group is not None and (product := group.finished()):
-                yield product
-            group = _start_group(row, handle, seen)
+            yield from self.finish()
+            self.group = _start_group(row, handle, self.seen)
         yield from row.errors
-    if group is not None and (product := group.finished()):
-        yield product
+
+    def finish(self) -> Iterator[EtilizeProduct]:
+        """The product read so far, if its main row was valid."""
+        if self.group is not None and (product := self.group.finished()):
+            yield product
 
 
 def _start_group(row: _Row, handle: str, seen: dict[str, int]) -> _Group:
@@ -541,7 +655,7 @@ def _image(row: _Row, fallback_position: int) -> EtilizeImage | None:
     if not src:
         return None
     errors_before = len(row.errors)
-    if not src.lower().startswith(("https://", "http://")) or len(src) > MAX_IMAGE_URL_CHARS:
+    if not _is_image_src(src):
         row.reject(
             IMAGE_URL,
             f"{_shown(src)} is not an http(s) address of at most {MAX_IMAGE_URL_CHARS} characters",
@@ -559,8 +673,8 @@ def _image_position(row: _Row, fallback: int) -> int | None:
     value = row.text(IMAGE_POSITION)
     if not value:
         return fallback
-    digits = len(str(MAX_IMAGE_POSITION))
-    if value.isascii() and value.isdigit() and len(value) <= digits and int(value) >= 1:
-        return int(value)
+    position = _position_of(value)
+    if position is not None:
+        return position
     row.reject(IMAGE_POSITION, f"{_shown(value)} is not a position from 1 to {MAX_IMAGE_POSITION}")
     return None

@@ -200,20 +200,19 @@ def etilize_feed_product(match: Match, item: XorosoftItemRow) -> FeedProduct:
 
 
 def _read_all(stream: BinaryIO, run: ImportRun) -> tuple[list[EtilizeProduct], list[RowError], int]:
+    """The feed's products and row errors, and its number of data rows (as the reader counts
+    them: blank rows included, which is what a spreadsheet shows)."""
     products: list[EtilizeProduct] = []
     errors: list[RowError] = []
-    for record in read_etilize(stream):
+    records = read_etilize(stream)
+    for record in records:
         if isinstance(record, RowError):
             errors.append(record)
         else:
             products.append(record)
         if (len(products) + len(errors)) % PROGRESS_EVERY == 0:
             run.update(products=len(products), errors=len(errors))
-    rows = (
-        max([p.row_number + len(p.images) for p in products] + [e.row_number for e in errors] + [1])
-        - 1
-    )
-    return products, errors, rows
+    return products, errors, records.rows
 
 
 def _report(matches: MatchReport, locked: list[dict[str, Any]]) -> dict[str, Any]:

@@ -2,6 +2,12 @@
 
 The readers stream: each yields one record (or one row error) at a time, so a feed of any size
 is read in constant memory. Matching and the catalog work on these records only.
+
+The records readers make by the hundred thousand (products, images, items) are slotted and not
+frozen: a frozen dataclass sets each field through `object.__setattr__`, which makes building an
+`EtilizeProduct` ten times slower than building a plain slotted one (2.7 against 0.27 µs), and
+the column reader builds little else. Treat them as immutable all the same: nothing changes a
+record once its reader has yielded it.
 """
 
 from dataclasses import dataclass, field
@@ -34,14 +40,14 @@ class RowError:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EtilizeImage:
     src: str
     position: int
     alt: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EtilizeProduct:
     """One Etilize product: its main row plus the image rows that share its Handle."""
 
@@ -74,7 +80,7 @@ class EtilizeProduct:
     sprc: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class XorosoftItem:
     """One Xorosoft item at one location (the export has a row per item per location)."""
 

@@ -6,6 +6,9 @@ so an import does not care which way the data came.
 
 The API key and secret are credentials: they go into the Authorization header and nowhere
 else, never into a log line or an exception message.
+
+This module and `xorosoft_columns`, the CSV export's fast reader, import each other: the column
+reader calls this one's rules for every row it does not find plain.
 """
 
 import asyncio
@@ -25,6 +28,8 @@ import httpx
 
 from cowans.backoff import RetryPolicy
 from cowans.config import Settings
+from cowans.sources import xorosoft_columns
+from cowans.sources.csv_batches import columns_then_rows, position_to_return_to
 from cowans.sources.records import RowError, SourceError, SourceErrorCode, XorosoftItem
 
 logger = logging.getLogger(__name__)
@@ -284,7 +289,20 @@ def read_xorosoft_csv(stream: BinaryIO) -> Iterator[XorosoftItem | RowError]:
     wrong columns) raises SourceError(NOT_A_FEED), so nothing of it is ever yielded. A bad
     row is a RowError and the rows after it are still read. The stream is read as the items
     are consumed, never whole, and is left open.
+
+    A stream that can go back to its start is read by the column reader (`xorosoft_columns`),
+    which yields the same records several times faster and hands the file to this module's
+    careful reader at anything it cannot read exactly as it does.
     """
+    start = position_to_return_to(stream)
+    rows, header = _open_export(stream)
+    if start is None:
+        return _records(rows, header)
+    return _columns_then_rows(stream, start, header)
+
+
+def _open_export(stream: BinaryIO) -> tuple[Iterator[list[str]], list[str]]:
+    """The careful reader, past the header; SourceError when the file is not the export."""
     head = _read_head(stream)
     _judge_head(head)
     csv.field_size_limit(MAX_FIELD_CHARS)
@@ -295,8 +313,22 @@ def read_xorosoft_csv(stream: BinaryIO) -> Iterator[XorosoftItem | RowError]:
         newline="",
     )
     rows = csv.reader(text)
-    header = _header(rows)
-    return _records(rows, header)
+    return rows, _header(rows)
+
+
+def _columns_then_rows(
+    stream: BinaryIO, start: int, header: list[str]
+) -> Iterator[XorosoftItem | RowError]:
+    """The column reader's records, and the careful reader's after a hand-over (which reads
+    the file again from the start)."""
+
+    def careful() -> Iterator[XorosoftItem | RowError]:
+        stream.seek(start)
+        rows, header = _open_export(stream)
+        return _records(rows, header)
+
+    stream.seek(start)
+    return columns_then_rows(xorosoft_columns.read_columns(stream, header), careful)
 
 
 # The REST API -----------------------------------------------------------------------------------
