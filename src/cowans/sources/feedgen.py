@@ -51,6 +51,7 @@ from cowans.sources.etilize import (
     WEIGHT_UNIT,
     specification_column,
 )
+from cowans.sources.xorosoft import KNOWN_COLUMNS as XOROSOFT_COLUMNS
 
 # What matching should make of each Etilize product (DATA.md, "Matching").
 MATCHED_BY_SKU = "sku"
@@ -76,16 +77,6 @@ OBSOLETE_ITEM_EVERY = 40  # a Xorosoft item Etilize does not know, after every s
 MAX_IMAGE_ROWS = 4  # besides the main row's own image
 
 LOCATIONS = ("MAIN", "WEST", "EAST")
-XOROSOFT_COLUMNS = (
-    "ItemNumber",
-    "BasePartNumber",
-    "Description",
-    "UnitPrice",
-    "QuantityOnHand",
-    "Location",
-    "UPC",
-    "VendorProductNumber",
-)
 
 VENDORS = (
     ("3M", "MMM"),
