@@ -1,5 +1,6 @@
 """Fixtures for the job runtime: runtimes with test job kinds, and waiting for jobs."""
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +54,17 @@ def job_row(engine: Engine, job_id: int) -> SyncJob:
 def job_finished(engine: Engine, job_id: int) -> SyncJob | None:
     job = job_row(engine, job_id)
     return job if job.state.value in ("completed", "failed", "cancelled") else None
+
+
+@contextlib.contextmanager
+def consuming(runtime: JobRuntime, threads: int = 1) -> Iterator[None]:
+    """The runtime's embedded workers, running for the block."""
+    consumer = runtime.consumer(threads, embedded=True, periodic=False)
+    consumer.start()
+    try:
+        yield
+    finally:
+        consumer.stop()
 
 
 @pytest.fixture

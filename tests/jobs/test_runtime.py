@@ -21,7 +21,7 @@ from cowans.jobs import items, store
 from cowans.jobs.context import JobContext
 from cowans.jobs.queue import build_huey
 from cowans.jobs.runtime import JobRuntime
-from tests.jobs.conftest import RecordedEvents, job_finished, job_row, wait_for
+from tests.jobs.conftest import RecordedEvents, consuming, job_finished, job_row, wait_for
 
 MakeRuntime = Callable[..., tuple[JobRuntime, RecordedEvents]]
 
@@ -64,13 +64,9 @@ def submit(runtime: JobRuntime, kind: str, count: int, priority: str = "normal")
 def test_a_job_runs_its_items_and_reports_them(make_runtime: MakeRuntime, engine: Engine) -> None:
     kind = ItemsKind(fail_on={7})
     runtime, events = make_runtime({"test.items": kind})
-    consumer = runtime.consumer(2, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime, 2):
         job_id = submit(runtime, "test.items", 23)
         job = wait_for(lambda: job_finished(engine, job_id), "the job to finish")
-    finally:
-        consumer.stop()
     assert job.state is JobState.COMPLETED
     assert (job.total, job.processed, job.succeeded, job.failed) == (23, 23, 22, 1)
     assert sorted(kind.done) == [n for n in range(1, 24) if n != 7]
@@ -91,13 +87,9 @@ def test_a_cancelled_queued_job_never_starts(make_runtime: MakeRuntime, engine: 
     job_id = submit(runtime, "test.items", 3)  # no consumer yet: it waits in the queue
     with session_scope(engine) as session:
         assert store.request_cancel(session, job_id).state is JobState.CANCELLED
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         follower = submit(runtime, "test.items", 1)  # queued behind it: proves the queue moved
         wait_for(lambda: job_finished(engine, follower), "the next job")
-    finally:
-        consumer.stop()
     assert job_row(engine, job_id).state is JobState.CANCELLED
     assert job_row(engine, job_id).started_at is None
     assert kind.done == Counter({1: 1})
@@ -187,12 +179,8 @@ def test_a_job_whose_worker_died_is_taken_back_and_finishes_without_redoing_item
     runtime, _ = make_runtime({"test.items": kind}, job_stale_after_seconds=30)
     job_id = submit(runtime, "test.items", 10)
     _as_if_its_worker_died(engine, job_id, attempts=1)
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         job = wait_for(lambda: job_finished(engine, job_id), "the recovered job")
-    finally:
-        consumer.stop()
     assert job.state is JobState.COMPLETED
     assert sorted(kind.done) == [7, 8, 9, 10]  # items 1-6 were finished by the dead worker
     assert job.attempts == 2
@@ -218,13 +206,9 @@ def test_a_job_of_an_unknown_kind_fails_with_a_clear_error(
     make_runtime: MakeRuntime, engine: Engine
 ) -> None:
     runtime, _ = make_runtime({})
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         job_id = submit(runtime, "test.nobody", 1)
         job = wait_for(lambda: job_finished(engine, job_id), "the job to fail")
-    finally:
-        consumer.stop()
     assert job.state is JobState.FAILED
     assert job.error == "No worker knows jobs of kind test.nobody."
 
@@ -236,13 +220,9 @@ def test_a_crashing_handler_fails_its_job_without_leaking_details(
         raise RuntimeError("secret-token-123 exploded")
 
     runtime, _ = make_runtime({"test.crash": crash})
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         job_id = submit(runtime, "test.crash", 1)
         job = wait_for(lambda: job_finished(engine, job_id), "the job to fail")
-    finally:
-        consumer.stop()
     assert job.state is JobState.FAILED
     assert job.error == "The job failed unexpectedly (RuntimeError); see the worker log."
 
@@ -250,13 +230,9 @@ def test_a_crashing_handler_fails_its_job_without_leaking_details(
 def test_progress_events_are_throttled(make_runtime: MakeRuntime, engine: Engine) -> None:
     kind = ItemsKind()
     runtime, events = make_runtime({"test.items": kind}, event_throttle_seconds=60.0)
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         job_id = submit(runtime, "test.items", 500)
         job = wait_for(lambda: job_finished(engine, job_id), "the job to finish")
-    finally:
-        consumer.stop()
     assert job.processed == 500  # the end always writes the last figures
     # 100 chunks of progress, but a minute's throttle lets only the phase change through.
     assert len(events.of_type("job.progress")) <= 2

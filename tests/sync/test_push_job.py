@@ -27,7 +27,7 @@ from cowans.sync.review import decide
 from cowans.sync.staging import stage_push
 from tests.conftest import PASSWORD
 from tests.emulator.conftest import TOKEN, RunningEmulator
-from tests.jobs.conftest import RecordedEvents, job_finished, wait_for
+from tests.jobs.conftest import RecordedEvents, consuming, job_finished, wait_for
 from tests.sync.test_staging import add_product
 
 MakeRuntime = Callable[..., tuple[JobRuntime, RecordedEvents]]
@@ -97,9 +97,7 @@ def test_approved_changes_are_pushed_and_become_the_base(
             add_product(session, number)
     assert stage_and_approve(engine, store_id) == 3
     runtime, _ = make_runtime(HANDLERS)
-    consumer = runtime.consumer(1, embedded=True, periodic=False)
-    consumer.start()
-    try:
+    with consuming(runtime):
         job = push(runtime, engine, store_id)
         assert job.state is JobState.COMPLETED, (job.error, job.result)
         assert (job.result["applied"], job.result["failed"]) == (3, 0)
@@ -129,8 +127,6 @@ def test_approved_changes_are_pushed_and_become_the_base(
         assert job.result["applied"] == 1
         assert remote(emulator)["stapler-2"]["price"] == Decimal("14.25")
         assert remote(emulator)["stapler-1"]["price"] == Decimal("10.00")
-    finally:
-        consumer.stop()
 
 
 def test_the_review_and_push_api_from_staging_to_the_store(
