@@ -34,12 +34,27 @@ class ItemsKind:
         self.done: Counter[int] = Counter()
         self.fail_on = fail_on or set()
         self.hold_at: int | None = None
+        # Hold at the n-th item boundary instead: between chunks, outside any transaction.
+        self.hold_at_boundary: int | None = None
         self.holding = threading.Event()
         self.release = threading.Event()
 
     def __call__(self, context: JobContext) -> dict[str, Any]:
+        if self.hold_at_boundary is not None:
+            context.checkpoint = self._holding(context.checkpoint)  # type: ignore[method-assign]
         counts = items.run_items(context, self.work, size=5)
         return {"counts": counts}
+
+    def _holding(self, checkpoint: Callable[[], None]) -> Callable[[], None]:
+        boundaries = iter(range(1, 1_000_000))
+
+        def held() -> None:
+            if next(boundaries) == self.hold_at_boundary:
+                self.holding.set()
+                self.release.wait(30)
+            checkpoint()
+
+        return held
 
     def work(self, session: Session, item: JobItem) -> None:
         assert item.product_id is not None
@@ -99,9 +114,9 @@ def test_a_running_job_stops_at_an_item_boundary_when_cancelled(
     make_runtime: MakeRuntime, engine: Engine
 ) -> None:
     kind = ItemsKind()
-    # The first item of a chunk, before the chunk writes: on SQLite a write from elsewhere
-    # (the cancel) would otherwise wait for the chunk's transaction.
-    kind.hold_at = 11
+    # Between the second and third chunks of five: a chunk's transaction holds SQLite's write
+    # lock from its start, so a cancel written during a chunk waits for that chunk.
+    kind.hold_at_boundary = 3
     runtime, _ = make_runtime({"test.items": kind})
     consumer = runtime.consumer(1, embedded=True, periodic=False)
     consumer.start()
@@ -116,9 +131,9 @@ def test_a_running_job_stops_at_an_item_boundary_when_cancelled(
         kind.release.set()
         consumer.stop()
     assert job.state is JobState.CANCELLED
-    # The chunk holding item 11 (items 11-15) finishes; nothing after it starts.
-    assert sorted(kind.done) == list(range(1, 16))
-    assert (job.processed, job.succeeded) == (15, 15)
+    # The two chunks before the boundary are done; the third never starts.
+    assert sorted(kind.done) == list(range(1, 11))
+    assert (job.processed, job.succeeded) == (10, 10)
     assert job.result == {"cancelled": "while running"}
 
 

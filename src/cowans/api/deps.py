@@ -15,9 +15,11 @@ from cowans.auth.errors import AuthErrorCode
 from cowans.auth.service import Principal, authenticate
 from cowans.config import Settings
 from cowans.db.models import Role
+from cowans.db.session import read_only
 from cowans.errors import Unauthenticated
 from cowans.jobs.runtime import JobRuntime
 
+READ_METHODS = frozenset({"GET", "HEAD"})
 _bearer = HTTPBearer(auto_error=False, description="A login access token or an API token.")
 
 
@@ -26,8 +28,11 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler succeeds, else rolled back."""
+    """One transaction per request: committed when the handler succeeds, else rolled back.
+    Reads begin without SQLite's write lock, so they are answered while an import writes."""
     with request.app.state.session_factory() as session:
+        if request.method in READ_METHODS:
+            read_only(session)
         try:
             yield session
             session.commit()

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,14 +19,30 @@ def _normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" (the default) or
+# "DEFERRED" for units that only read.
+SQLITE_BEGIN = "sqlite_begin"
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the API read while a worker writes; foreign keys are off by default in SQLite."""
+    """WAL lets the API read while a worker writes; foreign keys are off by default in SQLite.
+    The driver's own BEGIN is switched off: `_begin_sqlite` issues it."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    """Writers take SQLite's write lock when they begin. A deferred transaction that has read
+    and then writes after another connection committed fails at once (SQLITE_BUSY_SNAPSHOT:
+    the busy timeout does not apply), so two jobs writing at once would fail at random; taking
+    the lock first makes the second wait its turn instead."""
+    mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -37,6 +53,7 @@ def create_db_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -48,6 +65,20 @@ def get_engine(url: str) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only(session: Session) -> Session:
+    """Begin the session's transaction without SQLite's write lock, so it reads while a long
+    write (an import) runs. The unit must not write: on SQLite a late write could fail."""
+    session.connection(execution_options={SQLITE_BEGIN: "DEFERRED"})
+    return session
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A unit that only reads (see `read_only`): it never waits for a writer."""
+    with session_factory(engine)() as session:
+        yield read_only(session)
 
 
 @contextmanager

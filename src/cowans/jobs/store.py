@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cowans.db.base import utcnow
 from cowans.db.models import JobState, SyncJob
-from cowans.db.session import session_scope
+from cowans.db.session import read_scope, session_scope
 from cowans.errors import Conflict, NotFound
 from cowans.jobs.errors import JobErrorCode
 
@@ -93,7 +93,7 @@ def get_job(session: Session, job_id: int) -> SyncJob:
 
 
 def load_job(engine: Engine, job_id: int) -> SyncJob | None:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         job = session.get(SyncJob, job_id)
         if job is not None:
             session.expunge(job)
@@ -140,7 +140,7 @@ def beat(engine: Engine, job_ids: Iterable[int], worker: str) -> set[int]:
 
 
 def cancel_requested(engine: Engine, job_id: int) -> bool:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return bool(session.scalar(select(SyncJob.cancel_requested).where(SyncJob.id == job_id)))
 
 

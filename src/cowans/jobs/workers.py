@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 
 from cowans.db.base import utcnow
 from cowans.db.models import WorkerProcess
-from cowans.db.session import session_scope
+from cowans.db.session import read_scope, session_scope
 
 if TYPE_CHECKING:
     from cowans.jobs.runtime import JobRuntime
@@ -66,7 +66,7 @@ def report(runtime: "JobRuntime", mode: str, threads: int, *, stopped: bool = Fa
 def list_workers(
     engine: Engine, stale_after: float, include_stopped: bool = False
 ) -> list[dict[str, Any]]:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.scalars(select(WorkerProcess).order_by(WorkerProcess.started_at.desc()))
         views = [worker_view(row, stale_after) for row in rows]
     return [view for view in views if include_stopped or view["state"] != "stopped"]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from cowans.db.migrate import current_revision, head_revision
 from cowans.db.models import Store
+from cowans.db.session import read_only
 
 router = APIRouter(tags=["health"])
 
@@ -52,6 +53,7 @@ def _check_queue(request: Request) -> CheckResult:
 def _check_shopify(request: Request) -> CheckResult:
     try:
         with request.app.state.session_factory() as session:
+            read_only(session)
             stores = session.scalar(select(func.count()).where(Store.is_active.is_(True)))
         return "ok" if stores else "no_stores"
     except Exception:
