@@ -64,6 +64,9 @@ async def graphql_endpoint(request: Request) -> Response:
     if request.headers.get("x-shopify-access-token") != shop.access_token:
         return JSONResponse(INVALID_TOKEN_BODY, status_code=401)
     shop.counters["requests"] += 1
+    # Received in full before any delay, like behind Shopify's edge: a request the client gave
+    # up on while it hung is still applied when the hang ends (the case retries must survive).
+    raw = await request.body()
 
     faults = shop.faults
     delay = faults.latency_seconds()
@@ -80,7 +83,7 @@ async def graphql_endpoint(request: Request) -> Response:
         )
 
     try:
-        payload = json.loads(await request.body())
+        payload = json.loads(raw)
     except ValueError:
         return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}}, 400)
     if not isinstance(payload, dict):
