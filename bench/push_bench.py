@@ -1,6 +1,7 @@
 """Push benchmark: a day of changes on Cowan's catalog, per strategy and for the naive baseline.
 
     .venv/bin/python bench/push_bench.py [--products 11000] [--scale 1.0] [--naive-scale 0.02]
+        [--min-workers 1] [--max-workers 10]
 
 The daily delta at scale 1: 10,000 stock changes, 1,000 price changes, 200 content edits and
 100 new products, on a Standard-plan emulator (2,000-point bucket, 100 points/s) answering with
@@ -12,6 +13,8 @@ delta (`--naive-scale`) and is compared per change.
 
 Points are what the emulator charged (actual cost), requests what it received. The cost bound is
 points / restore rate: the least time any client can take to spend those points on this plan.
+The strategies run on the elastic worker pool (`--min-workers`..`--max-workers`, the production
+defaults); its peak size and utilisation (busy time / time in the pool) are reported per run.
 """
 
 import argparse
@@ -30,6 +33,7 @@ from cowans.shopify.client import RetryPolicy, ShopifyClient, StoreEndpoint
 from cowans.shopify.products import list_locations
 from cowans.shopify.throttle import CostThrottle
 from cowans.sync.changes import Operation, ProductChange, RemoteIds
+from cowans.sync.monitor import SyncPerformanceMonitor
 from cowans.sync.planner import StoreConditions, Strategy, WorkKind, plan_changes
 from cowans.sync.runner import PlanRunner, RunReport, polling_bulk_runner
 
@@ -148,6 +152,8 @@ class Run:
     failed: int
     predicted_cost: int
     predicted_seconds: float
+    peak_workers: int = 0
+    utilization: float = 0.0
 
     @property
     def cost_bound(self) -> float:
@@ -159,6 +165,7 @@ async def push(
     store: Store,
     desired: list[ProductSnapshot],
     strategy: Strategy,
+    workers: tuple[int, int],
     **conditions: Any,
 ) -> tuple[Run, RunReport]:
     endpoint = StoreEndpoint(emulator.admin_url(), emulator.token)
@@ -171,11 +178,14 @@ async def push(
             changes, strategy, StoreConditions(locations, latency_seconds=0.1, **conditions)
         )
         before = emulator.counters()
+        monitor = SyncPerformanceMonitor(len(changes), *workers)
         runner = PlanRunner(
             client,
-            concurrency=1 if strategy is Strategy.NAIVE else 4,
+            min_workers=workers[0],
+            max_workers=workers[1],  # a naive plan runs one step at a time whatever the pool
             pause_seconds=0.25 if strategy is Strategy.NAIVE else 0.0,
             bulk=polling_bulk_runner(QUICK_POLL),
+            monitor=monitor,
         )
         started = time.perf_counter()
         report = await runner.run(plan)
@@ -191,14 +201,19 @@ async def push(
         len(report.failed_changes()),
         plan.predicted_cost,
         plan.predicted_seconds,
+        report.peak_workers,
+        monitor.snapshot()["utilization"],
     )
     return run, report
 
 
 def fresh_store() -> EmulatorProcess:
+    token = "shpat_bench"
     return EmulatorProcess(
         "--shop",
         "demo",
+        "--access-token",
+        token,
         "--plan",
         "standard",
         "--locations",
@@ -207,19 +222,20 @@ def fresh_store() -> EmulatorProcess:
         "50-150",
         "--bulk-rows-per-second",
         "2000",
+        token=token,
     )
 
 
 async def measure(
-    strategy: Strategy, catalog: list[ProductSnapshot], scale: float
+    strategy: Strategy, catalog: list[ProductSnapshot], scale: float, workers: tuple[int, int]
 ) -> tuple[Run, Run]:
     emulator = fresh_store()
     try:
         store = Store({}, {})
-        initial, _ = await push(emulator, store, catalog, Strategy.COST)
+        initial, _ = await push(emulator, store, catalog, Strategy.COST, workers)
         initial.label = "initial load (cost strategy, bulk)"
         delta = daily_delta(catalog, scale, random.Random(7))
-        run, _ = await push(emulator, store, delta.desired, strategy)
+        run, _ = await push(emulator, store, delta.desired, strategy, workers)
         return initial, run
     finally:
         emulator.stop()
@@ -244,6 +260,8 @@ def row(run: Run, baseline_points_per_change: float | None) -> str:
         f"{run.seconds / max(run.cost_bound, 0.001):.2f}",
         f"{run.predicted_cost:,} / {run.predicted_seconds:.0f} s",
         str(run.failed),
+        str(run.peak_workers),
+        f"{run.utilization:.2f}",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -254,7 +272,10 @@ async def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--naive-scale", type=float, default=0.02)
     parser.add_argument("--strategies", default="speed,balanced,cost")
+    parser.add_argument("--min-workers", type=int, default=1)
+    parser.add_argument("--max-workers", type=int, default=10)
     args = parser.parse_args()
+    workers = (args.min_workers, args.max_workers)
     catalog = [make_product(n, random.Random(n)) for n in range(args.products)]
     for line in machine():
         write(f"- {line}")
@@ -263,13 +284,13 @@ async def main() -> None:
     write("- Emulator: Standard plan (2,000 points, 100 points/s), 50-150 ms latency")
     # The same proportions as the full run: 11,000 products carry the scale-1 delta.
     sample = catalog[: int(args.products * args.naive_scale / args.scale)]
-    naive_initial, naive = await measure(Strategy.NAIVE, sample, args.naive_scale)
+    naive_initial, naive = await measure(Strategy.NAIVE, sample, args.naive_scale, workers)
     naive.label = f"naive (sample, scale {args.naive_scale})"
     baseline = naive.points / max(1, naive.changes)
     runs = [naive]
     initial = naive_initial
     for name in args.strategies.split(","):
-        initial, run = await measure(Strategy(name), catalog, args.scale)
+        initial, run = await measure(Strategy(name), catalog, args.scale, workers)
         runs.append(run)
     write()
     write(
@@ -279,9 +300,10 @@ async def main() -> None:
     write()
     write(
         "| run | changes | points | points/change | fewer points than naive | requests | wall time "
-        "| cost bound | wall / bound | predicted (points / time) | failed |"
+        "| cost bound | wall / bound | predicted (points / time) | failed | peak workers "
+        "| utilisation |"
     )
-    write("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    write("| --- |" + " ---: |" * 12)
     for run in runs:
         write(row(run, None if run is naive else baseline))
 

@@ -36,6 +36,7 @@ SELECTION: dict[str, list[str]] = {
         "nodes",
         "collections",
         "collection",
+        "collectionByIdentifier",
         "bulkOperation",
         "bulkOperations",
         "currentBulkOperation",
@@ -284,6 +285,7 @@ SELECTION: dict[str, list[str]] = {
     "WebhookSubscriptionDeletePayload": ["deletedWebhookSubscriptionId", "userErrors"],
     # Inputs
     "ProductIdentifierInput": ["customId", "handle", "id"],
+    "CollectionIdentifierInput": ["customId", "handle", "id"],
     "ProductSetIdentifiers": ["customId", "handle", "id"],
     "ProductUpdateIdentifiers": ["customId", "handle", "id"],
     "UniqueMetafieldValueInput": ["key", "namespace", "value"],

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     queue_url: str = ""
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 5000
+    # The address Shopify reaches this app at: webhook subscriptions deliver under it.
+    public_url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = (
+        "http://127.0.0.1:5000"
+    )
     log_level: str = "INFO"
     log_format: Annotated[str, Field(pattern="^(text|json)$")] = "text"
 
@@ -86,6 +90,7 @@ class Settings(BaseSettings):
     stage_after_import: bool = True
 
     parallel_sync_max_workers: Annotated[int, Field(ge=1, le=64)] = 10
+    parallel_sync_min_workers: Annotated[int, Field(ge=1, le=64)] = 1
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000
     graphql_max_complexity: Annotated[int, Field(ge=1, le=1000)] = 1000

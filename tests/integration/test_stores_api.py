@@ -464,3 +464,168 @@ def test_the_token_never_leaks(
     assert "test-connection" in all_logs.text
     assert first not in all_logs.text
     assert EMULATOR_TOKEN not in all_logs.text
+
+
+# -- webhook secret and subscriptions --------------------------------------------------------
+
+WEBHOOK_SECRET = "shpss_" + "5e" * 16
+CALLBACK = "http://127.0.0.1:5000/api/shopify/webhooks"  # PUBLIC_URL's default
+WEBHOOK_TOPICS = [
+    "INVENTORY_LEVELS_UPDATE",
+    "PRODUCTS_CREATE",
+    "PRODUCTS_DELETE",
+    "PRODUCTS_UPDATE",
+]
+
+
+def emulator_subscriptions(shop: RunningEmulator) -> list[tuple[str, str, str]]:
+    subscriptions = shop.shop().data.webhook_subscriptions.values()
+    return sorted((s.topic, s.uri, s.id) for s in subscriptions)
+
+
+def create_connected(api: Responses, admin: dict[str, str], shop: RunningEmulator, **body: Any):
+    return create(
+        api,
+        admin,
+        shop_domain="demo.myshopify.com",
+        admin_url=emulator_url(shop),
+        access_token=EMULATOR_TOKEN,
+        **body,
+    )
+
+
+def test_a_store_created_with_a_webhook_secret_is_subscribed_once(
+    api: Responses, login: LoginHeaders, shop: RunningEmulator, engine: Engine
+) -> None:
+    admin = login(Role.ADMIN)
+    created = create_connected(api, admin, shop, webhook_secret=WEBHOOK_SECRET)
+    assert created.status_code == 201, created.text
+    store = created.json()
+    assert store["has_webhook_secret"] is True
+    assert "webhook_secret" not in store
+    assert store["webhooks"] == {
+        "subscribed": WEBHOOK_TOPICS,
+        "callback_url": CALLBACK,
+        "error": None,
+        "error_code": None,
+    }
+    made = emulator_subscriptions(shop)
+    assert [(topic, uri) for topic, uri, _ in made] == [(t, CALLBACK) for t in WEBHOOK_TOPICS]
+    url = f"{STORES}/{store['id']}"
+    assert api("GET", url, headers=admin).json()["webhooks"]["subscribed"] == WEBHOOK_TOPICS
+
+    # A connection test checks them in Shopify and reuses them: nothing is made twice.
+    tested = api("POST", f"{url}/test-connection", headers=admin).json()
+    assert tested["ok"] is True
+    assert tested["webhooks"]["subscribed"] == WEBHOOK_TOPICS
+    assert tested["webhooks"]["error"] is None
+    assert emulator_subscriptions(shop) == made
+
+    # Deleted in Shopify by someone: the next test makes the missing one again.
+    gone = next(number for number, s in shop.shop().data.webhook_subscriptions.items())
+    del shop.shop().data.webhook_subscriptions[gone]
+    api("POST", f"{url}/test-connection", headers=admin)
+    assert len(emulator_subscriptions(shop)) == len(WEBHOOK_TOPICS)
+    api.assert_never_contain(WEBHOOK_SECRET, EMULATOR_TOKEN)
+    assert not any(WEBHOOK_SECRET in entry for entry in audit_rows(engine))
+
+
+def test_a_store_without_a_webhook_secret_is_not_subscribed(
+    api: Responses, login: LoginHeaders, shop: RunningEmulator
+) -> None:
+    admin = login(Role.ADMIN)
+    store = create_connected(api, admin, shop).json()
+    assert store["has_webhook_secret"] is False
+    assert store["webhooks"]["subscribed"] == []
+    tested = api("POST", f"{STORES}/{store['id']}/test-connection", headers=admin).json()
+    assert tested["ok"] is True
+    assert tested["webhooks"]["error_code"] == "webhook_secret_missing"
+    assert emulator_subscriptions(shop) == []
+
+    # Given a secret later, the store is subscribed at once.
+    patched = api(
+        "PATCH",
+        f"{STORES}/{store['id']}",
+        json={"webhook_secret": WEBHOOK_SECRET},
+        headers=admin,
+    ).json()
+    assert patched["has_webhook_secret"] is True
+    assert patched["webhooks"]["subscribed"] == WEBHOOK_TOPICS
+    assert len(emulator_subscriptions(shop)) == len(WEBHOOK_TOPICS)
+    api.assert_never_contain(WEBHOOK_SECRET)
+
+
+def test_a_failure_to_subscribe_does_not_fail_the_store(
+    api: Responses, login: LoginHeaders
+) -> None:
+    admin = login(Role.ADMIN)
+    closed = free_port()  # nothing listens there
+    created = create(
+        api,
+        admin,
+        shop_domain="demo.myshopify.com",
+        admin_url=f"http://127.0.0.1:{closed}{API_PATH}",
+        access_token=new_token(),
+        webhook_secret=WEBHOOK_SECRET,
+    )
+    assert created.status_code == 201, created.text
+    webhooks = created.json()["webhooks"]
+    assert (webhooks["subscribed"], webhooks["error_code"]) == ([], "shopify_unreachable")
+    assert f"127.0.0.1:{closed}" in webhooks["error"]
+    listed = api("GET", STORES, headers=admin).json()
+    assert [s["has_webhook_secret"] for s in listed] == [True]
+    assert listed[0]["webhooks"]["error"] is None  # only the answer that tried says why
+
+
+def test_a_new_public_url_moves_the_subscriptions(
+    api: Responses,
+    login: LoginHeaders,
+    shop: RunningEmulator,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    admin = login(Role.ADMIN)
+    store = create_connected(api, admin, shop, webhook_secret=WEBHOOK_SECRET).json()
+    theirs = shop.gql(
+        "mutation { webhookSubscriptionCreate(topic: PRODUCTS_UPDATE, "
+        'webhookSubscription: {uri: "https://elsewhere.example/hooks"}) '
+        "{ webhookSubscription { id } } }"
+    )["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"]
+    monkeypatch.setattr(settings, "public_url", "https://pim.cowans.example")
+    url = f"{STORES}/{store['id']}"
+    assert api("GET", url, headers=admin).json()["webhooks"]["subscribed"] == []  # not here
+    tested = api("POST", f"{url}/test-connection", headers=admin).json()
+    moved = "https://pim.cowans.example/api/shopify/webhooks"
+    assert tested["webhooks"] == {
+        "subscribed": WEBHOOK_TOPICS,
+        "callback_url": moved,
+        "error": None,
+        "error_code": None,
+    }
+    left = emulator_subscriptions(shop)
+    # Ours moved to the new address; someone else's subscription is left alone.
+    assert sorted((topic, uri) for topic, uri, _ in left) == sorted(
+        [(t, moved) for t in WEBHOOK_TOPICS]
+        + [("PRODUCTS_UPDATE", "https://elsewhere.example/hooks")]
+    )
+    assert theirs in {subscription_id for _, _, subscription_id in left}
+
+
+@pytest.mark.parametrize("bad_secret", ["has a space", "ünïcödé-secret", "x" * 256, "   "])
+def test_a_bad_webhook_secret_is_refused_without_being_echoed(
+    api: Responses, login: LoginHeaders, bad_secret: str
+) -> None:
+    admin = login(Role.ADMIN)
+    response = create(api, admin, webhook_secret=bad_secret)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] in ("invalid_webhook_secret", "validation_error")
+    store = create(api, admin, shop_domain="ok.myshopify.com").json()
+    patched = api(
+        "PATCH", f"{STORES}/{store['id']}", json={"webhook_secret": bad_secret}, headers=admin
+    )
+    assert patched.status_code == 422
+    assert (
+        api("GET", f"{STORES}/{store['id']}", headers=admin).json()["has_webhook_secret"] is False
+    )
+    if bad_secret.strip():
+        api.assert_never_contain(bad_secret)

@@ -15,6 +15,7 @@ from cowans.db.models import Product, ProductVariant, SyncJob
 from cowans.db.session import session_scope
 from cowans.jobs.events import Event
 from cowans.jobs.runtime import Handler, JobRuntime
+from cowans.jobs.store import FINISHED
 
 
 class RecordedEvents:
@@ -53,7 +54,7 @@ def job_row(engine: Engine, job_id: int) -> SyncJob:
 
 def job_finished(engine: Engine, job_id: int) -> SyncJob | None:
     job = job_row(engine, job_id)
-    return job if job.state.value in ("completed", "failed", "cancelled") else None
+    return job if job.state in FINISHED else None
 
 
 @contextlib.contextmanager

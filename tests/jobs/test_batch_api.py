@@ -256,7 +256,6 @@ def invalid_requests(ids: list[int]) -> list[tuple[dict[str, Any], str]]:
         (update(ids, title="New title"), "validation_error"),
         (update(ids, price_adjust_percent="NaN"), "validation_error"),
         ({**update(ids, status="draft"), "format": "csv"}, "format_not_allowed"),
-        ({**update(ids, status="draft"), "push": True}, "push_not_available"),
         ({"operation": "delete", "product_ids": ids, "updates": updates}, "updates_not_allowed"),
         ({"operation": "export", "product_ids": ids, "updates": updates}, "updates_not_allowed"),
         ({"operation": "export", "product_ids": ids, "format": "pdf"}, "invalid_format"),
@@ -283,13 +282,16 @@ def test_invalid_requests_are_refused_before_anything_is_queued(
         assert session.scalar(select(func.count()).select_from(SyncJob)) == 0
 
 
-def test_push_says_it_arrives_with_the_sync_engine(
-    client: TestClient, editor: dict[str, str], add_products: AddProducts
+def test_push_takes_an_approver_and_an_update_or_delete(
+    client: TestClient, login: Login, add_products: AddProducts
 ) -> None:
-    body = {**update(add_products(1), status="draft"), "push": True}
-    error = client.post("/api/batch/process", json=body, headers=editor).json()["error"]
-    assert error["code"] == "push_not_available"
-    assert "sync engine" in error["message"]
+    ids = add_products(1)
+    body = {**update(ids, status="draft"), "push": True}
+    refused = client.post("/api/batch/process", json=body, headers=login(Role.EDITOR))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "push_not_allowed")
+    export = {"operation": "export", "product_ids": ids, "push": True}
+    refused = client.post("/api/batch/process", json=export, headers=login(Role.APPROVER))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (422, "push_needs_update")
 
 
 def test_roles(client: TestClient, login: Login, add_products: AddProducts) -> None:

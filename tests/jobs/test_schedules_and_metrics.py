@@ -9,10 +9,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from cowans.config import ConfigError, Settings
-from cowans.db.models import Import, JobState, Role, SyncJob
+from cowans.db.models import Import, JobState, Role, Store, SyncJob
 from cowans.db.session import session_scope
 from cowans.jobs import items, store
-from cowans.jobs.schedules import current_slot, parse_cron, schedules, start_scheduled
+from cowans.jobs.schedules import (
+    current_slot,
+    parse_cron,
+    schedules,
+    start_reconciliation,
+    start_scheduled,
+)
 from tests.jobs.conftest import RecordedEvents
 
 MakeRuntime = Callable[..., Any]
@@ -36,12 +42,15 @@ def test_schedules_are_off_outside_production_unless_turned_on(
 
 def test_enabled_schedules_are_registered_as_periodic_tasks(make_runtime: MakeRuntime) -> None:
     runtime, _ = make_runtime({}, schedules=True)
-    assert runtime.schedules == ["etilize-import", "xorosoft-refresh"]
+    assert runtime.schedules == ["etilize-import", "xorosoft-refresh", "reconciliation"]
     assert periodic_names(runtime, datetime(2026, 11, 28, 3, 0, tzinfo=UTC)) == [
         "schedule.etilize-import"
     ]
     assert periodic_names(runtime, datetime(2026, 11, 28, 14, 15, tzinfo=UTC)) == [
         "schedule.xorosoft-refresh"
+    ]
+    assert periodic_names(runtime, datetime(2026, 11, 28, 1, 30, tzinfo=UTC)) == [
+        "schedule.reconciliation"
     ]
     assert periodic_names(runtime, datetime(2026, 11, 28, 14, 16, tzinfo=UTC)) == []
 
@@ -69,6 +78,34 @@ def test_a_time_slot_gets_one_job_whichever_scheduler_fires_it(
         assert (record.kind, record.source) == ("etilize", "ftp")
         assert session.scalar(select(func.count()).select_from(Import)) == 1
     assert runtime.huey.pending_count() == 1
+
+
+def test_reconciliation_pulls_each_active_store_once_per_slot(
+    make_runtime: MakeRuntime, engine: Engine
+) -> None:
+    runtime, _ = make_runtime({}, schedules=True)
+    other_machine, _ = make_runtime({}, schedules=True)
+    with session_scope(engine) as session:
+        for number, active in ((1, True), (2, True), (3, False)):
+            session.add(
+                Store(
+                    name=f"Shop {number}",
+                    shop_domain=f"shop-{number}.myshopify.com",
+                    access_token="shpat_x",
+                    is_active=active,
+                )
+            )
+    reconciliation = schedules(runtime.settings)[2]
+    slot = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
+    created = start_reconciliation(runtime, reconciliation, slot)
+    assert len(created) == 2
+    assert start_reconciliation(other_machine, reconciliation, slot) == []
+    with session_scope(engine) as session:
+        jobs = session.scalars(select(SyncJob).order_by(SyncJob.id)).all()
+        assert [(job.kind, job.store_id, job.config["full"]) for job in jobs] == [
+            ("sync.pull", 1, True),
+            ("sync.pull", 2, True),
+        ]
 
 
 def test_the_etilize_schedule_waits_for_an_ftp_server(

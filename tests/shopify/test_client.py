@@ -16,7 +16,7 @@ from tests.emulator.conftest import RunningEmulator
 
 pytestmark = pytest.mark.anyio
 
-PAGE = {"first": 10, "variants": 2, "levels": 2, "metafields": 2, "media": 1}
+PAGE = {"first": 10, "variants": 2, "levels": 2, "metafields": 2, "media": 1, "collections": 2}
 
 
 def client_for(emulator: RunningEmulator, **options) -> ShopifyClient:
@@ -130,7 +130,14 @@ async def test_a_wrong_token_is_not_retried(emulator: RunningEmulator) -> None:
 
 
 async def test_max_cost_and_validation_errors_are_not_retried(emulator: RunningEmulator) -> None:
-    big = {"first": 250, "variants": 250, "levels": 10, "metafields": 10, "media": 10}
+    big = {
+        "first": 250,
+        "variants": 250,
+        "levels": 10,
+        "metafields": 10,
+        "media": 10,
+        "collections": 5,
+    }
     async with client_for(emulator) as client:
         with pytest.raises(ShopifyError) as too_expensive:
             await client.execute(load("products_page"), big)

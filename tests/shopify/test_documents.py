@@ -40,7 +40,14 @@ def test_aliased_variables_are_suffixed() -> None:
 SAMPLE_VARIABLES = {
     "shop_info": {},
     "locations": {"first": 10},
-    "products_page": {"first": 5, "variants": 3, "levels": 2, "metafields": 4, "media": 2},
+    "products_page": {
+        "first": 5,
+        "variants": 3,
+        "levels": 2,
+        "metafields": 4,
+        "media": 2,
+        "collections": 3,
+    },
     "variants_by_sku": {"first": 20, "query": "sku:A"},
     "product_set": {
         "variants": 7,
@@ -50,9 +57,17 @@ SAMPLE_VARIABLES = {
             "variants": [{"optionValues": []}] * 7,
             "metafields": [{"key": "k"}] * 6,
             "files": [{"originalSource": "x"}],
+            "collections": ["gid://shopify/Collection/2", "gid://shopify/Collection/3"],
         },
     },
-    "product_update": {"product": {"id": "gid://shopify/Product/1", "metafields": [{}] * 3}},
+    "product_update": {
+        "product": {
+            "id": "gid://shopify/Product/1",
+            "metafields": [{}] * 3,
+            "collectionsToJoin": ["gid://shopify/Collection/2"],
+            "collectionsToLeave": ["gid://shopify/Collection/3"],
+        }
+    },
     "variants_bulk_update": {"productId": "gid://shopify/Product/1", "variants": [{}] * 12},
     "metafields_set": {
         "metafields": [
@@ -70,6 +85,10 @@ SAMPLE_VARIABLES = {
     "product_metafields_page": {"id": "gid://shopify/Product/1", "first": 50},
     "product_media_page": {"id": "gid://shopify/Product/1", "first": 30},
     "inventory_levels_page": {"id": "gid://shopify/InventoryItem/1", "first": 40},
+    "product_collections_page": {"id": "gid://shopify/Product/1", "first": 25},
+    "collections_by_title": {"first": 100, "query": 'collection_type:custom AND (title:"A B")'},
+    "collection_by_handle": {"handle": "paper"},
+    "collection_create": {"collection": {"title": "Paper", "handle": "paper"}},
 }
 
 

@@ -36,7 +36,7 @@ from tests.emulator.conftest import PRODUCT_SET, RunningEmulator
 
 THREE_LOCATIONS = ("Main Warehouse", "Store Front", "Overflow")
 # Small nested lists: most seeded products overflow one of them and need follow-ups.
-SMALL_LISTS = PageShape(variants=4, metafields=2, media=2)
+SMALL_LISTS = PageShape(variants=4, metafields=2, media=2, collections=1)
 # Fewer levels asked than there are locations: every variant's levels need a follow-up.
 FEW_LEVELS = PageShape(variants=40, metafields=20, media=10, max_levels=2)
 
@@ -104,6 +104,9 @@ def expected_product(shop: Shop, product: Product) -> RemoteProduct:
         variants=tuple(variants),
         metafields=tuple(RemoteMetafield(m.namespace, m.key, m.type, m.value) for m in metafields),
         images=tuple(RemoteImage(media.id, media.src, media.alt) for media in product.media),
+        collections=tuple(
+            sorted(data.collections[number].title for number in product.collection_numbers)
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from cowans.api.routers import (
     stores,
     sync,
     users,
+    webhooks,
 )
 from cowans.config import Settings, get_settings
 from cowans.db.session import get_engine, session_factory
@@ -48,6 +49,7 @@ ROUTERS = (
     jobs.router,
     events.router,
     stores.router,
+    webhooks.router,
 )
 
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, selectinload
 from cowans.catalog.errors import CatalogErrorCode
 from cowans.catalog.feed import comparable
 from cowans.catalog.upsert import current_values, record_version, set_field
-from cowans.db.models import Product, ProductVersion
-from cowans.errors import InvalidInput, NotFound
+from cowans.db.models import Product, ProductVariant, ProductVersion
+from cowans.errors import Conflict, InvalidInput, NotFound
 
 STATUSES = ("active", "draft", "archived")
 CENT = Decimal("0.01")
@@ -160,3 +160,66 @@ def history(session: Session, product_id: int) -> list[ProductVersion]:
             .order_by(ProductVersion.version.desc())
         )
     )
+
+
+def apply_reviewed_values(
+    session: Session, product: Product, values: dict[str, Any], user_id: int | None, source: str
+) -> Product:
+    """Values a person approved from elsewhere (Shopify), under the catalog's field names.
+    They are locked like a person's own edits: the approval was a person's choice, and the
+    next feed must not quietly undo it."""
+    current = current_values(product)
+    moment = datetime.now(UTC)
+    changes: dict[str, list[Any]] = {}
+    locks = dict(product.locks or {})
+    provenance = dict(product.provenance or {})
+    for name, value in values.items():
+        locks[name] = {"by": user_id, "at": moment.isoformat(), "source": source}
+        if comparable(current.get(name)) == comparable(value):
+            continue
+        set_field(product, name, value)
+        changes[name] = [comparable(current.get(name)), comparable(value)]
+        provenance[name] = {"source": source, "user_id": user_id, "at": moment.isoformat()}
+    product.locks, product.provenance = locks, provenance
+    if changes:
+        record_version(session, product, changes, moment, source=source, user_id=user_id)
+    session.flush()
+    return product
+
+
+def create_reviewed_product(
+    session: Session, handle: str, values: dict[str, Any], user_id: int | None, source: str
+) -> Product:
+    """A product that began elsewhere (made by hand in Shopify), approved into the catalog.
+    A SKU the catalog already gives another product is refused: SKUs are unique here."""
+    sku = values.get("sku")
+    if sku and session.scalar(select(ProductVariant.id).where(ProductVariant.sku == sku)):
+        raise Conflict(
+            CatalogErrorCode.SKU_TAKEN,
+            f"SKU {sku} already belongs to another catalog product.",
+            {"sku": sku},
+        )
+    if session.scalar(select(Product.id).where(Product.handle == handle)):
+        raise Conflict(
+            CatalogErrorCode.HANDLE_TAKEN,
+            f"The catalog already has a product with handle {handle} (perhaps deleted).",
+            {"handle": handle},
+        )
+    product = Product(handle=handle, title="", provenance={}, locks={}, version=0)
+    session.add(product)
+    moment = datetime.now(UTC)
+    for name, value in values.items():
+        set_field(product, name, value)
+    product.provenance = {
+        name: {"source": source, "user_id": user_id, "at": moment.isoformat()} for name in values
+    }
+    record_version(
+        session,
+        product,
+        {name: [None, comparable(value)] for name, value in values.items()},
+        moment,
+        source=source,
+        user_id=user_id,
+    )
+    session.flush()
+    return product

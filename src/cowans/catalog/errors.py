@@ -9,3 +9,5 @@ class CatalogErrorCode(StrEnum):
     INVALID_VALUE = "invalid_value"
     NOT_LOCKED = "field_not_locked"
     IMPORT_NOT_FOUND = "import_not_found"
+    SKU_TAKEN = "sku_taken"
+    HANDLE_TAKEN = "handle_taken"

@@ -49,6 +49,8 @@ class ProductSnapshot:
     variants: tuple[VariantSnapshot, ...] = ()
     images: tuple[ImageSnapshot, ...] = ()
     metafields: tuple[MetafieldSnapshot, ...] = ()
+    # Titles of the manual collections the product belongs to (DATA.md: one per product type).
+    collections: tuple[str, ...] = ()
 
     def variant(self, sku: str) -> VariantSnapshot | None:
         return next((v for v in self.variants if v.sku == sku), None)

@@ -140,7 +140,7 @@ def _start_dev_emulators(settings: Settings, engine: Engine) -> list[RunningEmul
         err_console.print(f"[red]{exc}[/red] (start with --no-emulators to skip them)")
         raise typer.Exit(1) from exc
     with session_scope(engine) as session:
-        ensure_demo_store(session, shopify)
+        ensure_demo_store(session, shopify, settings)
     if not settings.xorosoft_api_key.get_secret_value():
         settings.xorosoft_api_url = xorosoft.url
         settings.xorosoft_api_key = SecretStr(xorosoft.access_token)

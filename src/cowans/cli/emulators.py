@@ -5,6 +5,7 @@ would from a shell, and talks to them over HTTP like to the real services.
 """
 
 import hashlib
+import logging
 import socket
 import subprocess
 import sys
@@ -17,11 +18,16 @@ from sqlalchemy.orm import Session
 
 from cowans.config import Settings
 from cowans.db.models import Store
+from cowans.shopify.stores import subscribe_webhooks
+
+logger = logging.getLogger(__name__)
 
 SHOPIFY_EMULATOR_SCRIPT = "cowans-shopify-emulator"
 XOROSOFT_EMULATOR_SCRIPT = "cowans-xorosoft-emulator"
 DEMO_SHOP = "demo"
 DEMO_LOCATIONS = ("Main Warehouse", "Store Front")
+# The emulator signs a shop's webhooks with "<shop>-webhook-secret" unless told otherwise.
+DEMO_WEBHOOK_SECRET = f"{DEMO_SHOP}-webhook-secret"
 STARTUP_TIMEOUT_SECONDS = 60
 
 
@@ -104,7 +110,7 @@ def start_shopify_emulator(settings: Settings) -> RunningEmulator:
         ],
     )
     admin_url = f"http://127.0.0.1:{port}/{DEMO_SHOP}/admin/api/2026-10/graphql.json"
-    return RunningEmulator(process, admin_url, token)
+    return RunningEmulator(process, admin_url, token, DEMO_WEBHOOK_SECRET)
 
 
 def start_xorosoft_emulator(settings: Settings, export_csv: Path) -> RunningEmulator:
@@ -117,8 +123,12 @@ def start_xorosoft_emulator(settings: Settings, export_csv: Path) -> RunningEmul
     return RunningEmulator(process, f"http://127.0.0.1:{port}/api/xerp", key, secret)
 
 
-def ensure_demo_store(session: Session, emulator: RunningEmulator) -> Store:
-    """The demo shop as a store of the catalog, pointing at the emulator."""
+def ensure_demo_store(
+    session: Session, emulator: RunningEmulator, settings: Settings | None = None
+) -> Store:
+    """The demo shop as a store of the catalog, pointing at the emulator; with `settings`, also
+    subscribed to its webhooks (delivered to PUBLIC_URL), so a merchant edit made in the
+    emulator reaches the catalog as it would from Shopify."""
     domain = f"{DEMO_SHOP}.myshopify.com"
     store = session.scalar(select(Store).where(Store.shop_domain == domain))
     if store is None:
@@ -127,5 +137,10 @@ def ensure_demo_store(session: Session, emulator: RunningEmulator) -> Store:
     store.admin_url = emulator.url
     store.access_token = emulator.access_token
     store.api_version = "2026-10"
+    store.webhook_secret = emulator.secret or None
     session.flush()
+    if settings is not None and store.webhook_secret:
+        setup = subscribe_webhooks(session, settings, store.id)
+        if setup.error:
+            logger.warning("the demo store has no webhooks: %s", setup.error)
     return store

@@ -32,6 +32,7 @@ from cowans.catalog.queries import ProductFilter, matching_ids
 from cowans.db.models import JobItem, JobItemState, Product, SyncJob
 from cowans.errors import Conflict, InvalidInput, NotFound
 from cowans.jobs import items, store
+from cowans.jobs.batch_push import push_batch
 from cowans.jobs.context import JobContext
 from cowans.sources.product_csv import Format
 
@@ -48,7 +49,8 @@ class BatchErrorCode(StrEnum):
     INVALID_UPDATE = "invalid_update"
     INVALID_FORMAT = "invalid_format"
     FORMAT_NOT_ALLOWED = "format_not_allowed"
-    PUSH_NOT_AVAILABLE = "push_not_available"
+    PUSH_NOT_ALLOWED = "push_not_allowed"
+    PUSH_NEEDS_UPDATE = "push_needs_update"
     NO_PRICE = "no_price"
     BATCH_NOT_FINISHED = "batch_not_finished"
     NOTHING_TO_RETRY = "nothing_to_retry"
@@ -167,11 +169,10 @@ def _checked(request: BatchRequest) -> Operation:
             BatchErrorCode.UPDATES_NOT_ALLOWED, f"A {operation} batch takes no `updates`."
         )
     _check_format(operation, request.format)
-    if request.push:
+    if request.push and operation is Operation.EXPORT:
         raise InvalidInput(
-            BatchErrorCode.PUSH_NOT_AVAILABLE,
-            "Pushing to Shopify from a batch arrives with the sync engine. Run the batch "
-            "without `push`; its changes are in the catalog, ready to be staged and pushed.",
+            BatchErrorCode.PUSH_NEEDS_UPDATE,
+            "An export changes nothing to push; `push` goes with update and delete batches.",
         )
     return operation
 
@@ -302,7 +303,7 @@ def run_update(context: JobContext) -> dict[str, Any]:
         product = products.get(session, item)
         apply_edits(session, product, planned_edits(product, updates), user_id)
 
-    return _outcome(items.run_items(context, update))
+    return _outcome(items.run_items(context, update)) | push_batch(context)
 
 
 class _ChunkProducts:
@@ -362,7 +363,7 @@ def run_delete(context: JobContext) -> dict[str, Any]:
     def delete(session: Session, item: JobItem) -> None:
         delete_product(session, _product_id(item), user_id)
 
-    return _outcome(items.run_items(context, delete))
+    return _outcome(items.run_items(context, delete)) | push_batch(context)
 
 
 def planned_edits(product: Product, updates: Updates) -> dict[str, Any]:

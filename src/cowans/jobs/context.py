@@ -4,14 +4,17 @@ Handlers call `checkpoint()` between items. That is where a job stops: for a can
 worker shutting down, or because another worker took it over. Progress goes to the database
 and to the browsers at most every EVENT_THROTTLE_SECONDS, so a 100,000-item job neither floods
 the WebSockets nor writes a row per item; the last figures are always written at the end.
+A sync's performance figures (`report_metrics`) are held back the same way, on their own clock.
 """
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from cowans.config import Settings
 from cowans.db.models import SyncJob
@@ -33,12 +36,19 @@ class JobContext:
     settings: Settings
     events: EventSink
     shutting_down: threading.Event
+    # Queues a follow-up job (JobRuntime.submit): a batch with `push` starts its push job.
+    submit: Callable[[Session, SyncJob], None] | None = None
     lost: threading.Event = field(default_factory=threading.Event)
     counters: store.Counters = field(default_factory=store.Counters)
     _dirty: bool = False
     _persist: bool = True
     _last_flush: float = 0.0
+    _metrics: dict[str, Any] | None = None
+    _metrics_dirty: bool = False
+    _last_metrics: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # One metrics writer at a time: an older snapshot must never land after a newer one.
+    _metrics_writer: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def for_job(
@@ -49,6 +59,7 @@ class JobContext:
         settings: Settings,
         events: EventSink,
         shutting_down: threading.Event,
+        submit: Callable[[Session, SyncJob], None] | None = None,
     ) -> "JobContext":
         return cls(
             job_id=job.id,
@@ -62,6 +73,7 @@ class JobContext:
             settings=settings,
             events=events,
             shutting_down=shutting_down,
+            submit=submit,
             counters=store.Counters(job.processed, job.total, job.succeeded, job.failed),
         )
 
@@ -86,8 +98,12 @@ class JobContext:
         self.flush(force=new_phase)
 
     def flush(self, force: bool = False) -> None:
-        """Write and publish the latest counters if they changed and the throttle allows;
-        the worker's monitor calls this too, so the last figures of a pause still arrive."""
+        """Write and publish the latest counters (and metrics) if they changed and the throttle
+        allows; the worker's monitor calls this too, so the last figures of a pause arrive."""
+        self._flush_counters(force)
+        self.flush_metrics()
+
+    def _flush_counters(self, force: bool) -> None:
         with self._lock:
             due = time.monotonic() - self._last_flush >= self.settings.event_throttle_seconds
             if not self._dirty or not (force or due):
@@ -107,6 +123,27 @@ class JobContext:
             **counters.values(),
         }
 
+    def report_metrics(self, snapshot: dict[str, Any], *, force: bool = False) -> None:
+        """Keep a sync's latest performance figures (cowans.sync.monitor): saved on the job's
+        row (`SyncJob.metrics`) and published as `sync.metrics` when the throttle allows, at
+        once with `force` (the last figures of a run)."""
+        with self._lock:
+            self._metrics, self._metrics_dirty = snapshot, True
+        self.flush_metrics(force=force)
+
+    def flush_metrics(self, force: bool = False) -> None:
+        with self._metrics_writer:
+            with self._lock:
+                due = time.monotonic() - self._last_metrics >= self.settings.event_throttle_seconds
+                if not self._metrics_dirty or self._metrics is None or not (force or due):
+                    return
+                snapshot = self._metrics
+                self._metrics_dirty, self._last_metrics = False, time.monotonic()
+            if not store.save_metrics(self.engine, self.job_id, self.worker, snapshot):
+                self.lost.set()
+                return
+            self.events.publish(metrics_event(self.job_id, self.kind, self.store_id, snapshot))
+
     def publish(self, event: Event) -> None:
         self.events.publish(event)
 
@@ -119,3 +156,15 @@ class JobContext:
             raise JobInterrupted
         if store.cancel_requested(self.engine, self.job_id):
             raise JobCancelled
+
+
+def metrics_event(job_id: int, kind: str, store_id: int | None, metrics: dict[str, Any]) -> Event:
+    """The `sync.metrics` event of a job's figures (also what a reconnecting browser should be
+    sent for a running sync)."""
+    return {
+        "type": "sync.metrics",
+        "job_id": job_id,
+        "kind": kind,
+        "store_id": store_id,
+        "metrics": metrics,
+    }

@@ -3,6 +3,8 @@
 from cowans.jobs.batch import run_delete, run_update
 from cowans.jobs.batch_export import run_export
 from cowans.jobs.imports import run_import
+from cowans.jobs.pull import KIND as PULL
+from cowans.jobs.pull import run_pull
 from cowans.jobs.push import KIND as PUSH
 from cowans.jobs.push import run_push
 from cowans.jobs.runtime import Handler
@@ -14,4 +16,5 @@ HANDLERS: dict[str, Handler] = {
     "batch.delete": run_delete,
     "batch.export": run_export,
     PUSH: run_push,
+    PULL: run_pull,
 }

@@ -17,6 +17,7 @@ from cowans.errors import DomainError
 from cowans.jobs import store
 from cowans.jobs.context import JobContext
 from cowans.jobs.errors import JobCancelled, JobInterrupted, JobLost
+from cowans.jobs.staged_events import staged_changed
 from cowans.sources import launch
 from cowans.sources.imports import ImportHooks, import_view
 from cowans.sync.staging import stage_push
@@ -86,10 +87,15 @@ def _stage_for_review(context: JobContext) -> dict[str, int]:
     """The catalog moved: stage what each active store would now change, per store name."""
     context.progress(phase="staging")
     staged: dict[str, int] = {}
+    events = []
     with session_scope(context.engine) as session:
         for store in session.scalars(select(Store).where(Store.is_active.is_(True))):
             result = stage_push(session, store, created_by=context.created_by)
             staged[store.name] = result.staged
+            session.flush()
+            events.append(staged_changed(session, store.id, "staged"))
+    for event in events:
+        context.publish(event)
     return staged
 
 

@@ -1,33 +1,62 @@
-"""Push jobs: a store's approved changes, planned and sent to Shopify, outcomes recorded.
+"""Push jobs: a store's approved changes, checked, planned and sent to Shopify.
 
 The job reads the approved changes when it starts (a change approved later waits for the next
-push), plans them with the requested strategy, runs the plan with `maxWorkers` requests in
-flight, and writes each change's outcome and a `sync_history` row. A job that lost items ends
-`failed` with the count in its error, never `completed`: its result lists each failure.
+push) and marks them as its own. Before planning, each update is compared with the product as
+Shopify has it now: what a merchant changed there since the base is either left alone or, when
+the change would overwrite it, turned into a conflict for a person (see `sync.push`). The plan
+then runs on the elastic worker pool; each change's outcome is written as soon as its last
+request is answered, so a crash loses at most the requests in flight, and the job picked up
+again redoes only what has no outcome (every write is idempotent). `POST /api/sync/stop` lets
+the requests in flight finish and leaves the rest approved for the next push.
+
+A job that could not apply every change ends `completed_with_errors`, never `completed`.
 """
 
 import asyncio
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cowans.config import Settings
-from cowans.db.models import Store, SyncHistory, SyncJob
+from cowans.db.models import StagedChangeStatus, Store, SyncHistory, SyncJob, SyncStaging
 from cowans.db.session import session_scope
 from cowans.errors import NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
-from cowans.jobs.errors import CompletedWithErrors
+from cowans.jobs.errors import CompletedWithErrors, JobCancelled
+from cowans.jobs.staged_events import staged_changed
+from cowans.shopify.client import ShopifyClient
+from cowans.shopify.collections import ensure_collections, find_collections
 from cowans.shopify.connection import client_for_store
-from cowans.shopify.products import list_locations
-from cowans.sync.changes import ProductChange
-from cowans.sync.planner import StoreConditions, Strategy, plan_changes
-from cowans.sync.push import approved_changes, record_outcomes
+from cowans.shopify.products import fetch_products_by_handles, list_locations
+from cowans.sync.changes import Operation, ProductChange
+from cowans.sync.monitor import SyncPerformanceMonitor
+from cowans.sync.planner import (
+    Plan,
+    Step,
+    StoreConditions,
+    Strategy,
+    collection_titles,
+    plan_changes,
+)
+from cowans.sync.pull import mark_conflict, stage_missing
+from cowans.sync.push import (
+    RemoteCheck,
+    approved_changes,
+    check_against_remote,
+    record_outcomes,
+)
 from cowans.sync.runner import PlanRunner, RunReport, WorkOutcome
 
 KIND = "sync.push"
 ERRORS_KEPT = 100
+CHECK_BATCH = 250  # products read from Shopify per pre-push check round
+STOP_POLL_SECONDS = 1.0
 
 
 def create_push_job(
@@ -48,6 +77,220 @@ def create_push_job(
     )
 
 
+@dataclass
+class _Tally:
+    total: int = 0
+    applied: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    not_run: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def add_errors(self, errors: Iterable[dict[str, str]]) -> None:
+        self.errors.extend(errors)
+        del self.errors[ERRORS_KEPT:]
+
+
+class _Push:
+    """One run of a push job: the rows it owns, and their outcomes as they arrive."""
+
+    def __init__(self, context: JobContext, store: Store) -> None:
+        self.context, self.store, self.settings = context, store, context.settings
+        self.rows: dict[str, tuple[SyncStaging, ProductChange]] = {}
+        self.works_left: Counter[str] = Counter()
+        self.outcomes: dict[str, list[WorkOutcome]] = {}
+        self.tally = _Tally()
+        self._stop_checked = 0.0
+        self._stop = False
+
+    # Database ---------------------------------------------------------------------------------
+
+    def claim(self) -> None:
+        """Take the approved changes: they carry this job's id from now on."""
+        with session_scope(self.context.engine) as session:
+            pairs = approved_changes(session, self.store.id, self.context.params.get("ids"))
+            ids = [row.id for row, _ in pairs]
+            for start in range(0, len(ids), 500):
+                session.execute(
+                    update(SyncStaging)
+                    .where(SyncStaging.id.in_(ids[start : start + 500]))
+                    .values(sync_job_id=self.context.job_id)
+                )
+            session.expunge_all()
+        self.rows = {change.change_id: (row, change) for row, change in pairs}
+        self.tally.total = len(self.rows)
+
+    def _write(self, pairs: list[tuple[SyncStaging, ProductChange]], report: RunReport) -> None:
+        with session_scope(self.context.engine) as session:
+            merged = [(session.merge(row), change) for row, change in pairs]
+            outcome = record_outcomes(session, self.store.id, merged, report)
+            if outcome.applied:
+                stored = session.get(Store, self.store.id)
+                if stored is not None:
+                    stored.last_push_at = datetime.now(UTC)
+        self.tally.applied += outcome.applied
+        self.tally.failed += outcome.failed
+        self.tally.conflicts += outcome.conflicts
+        self.tally.add_errors(outcome.errors)
+        self._progress()
+
+    def _hold_back(self, held: list[tuple[str, RemoteCheck]]) -> None:
+        """Conflicts found before sending, and updates of products Shopify no longer has."""
+        with session_scope(self.context.engine) as session:
+            vanished = []
+            for change_id, check in held:
+                stored, change = self.rows.pop(change_id)
+                row = session.merge(stored)
+                if check.vanished:
+                    row.status = StagedChangeStatus.FAILED
+                    row.error = "Deleted in Shopify; a pull change asks whether to delete it here."
+                    vanished.append(change.handle)
+                    self.tally.failed += 1
+                else:
+                    mark_conflict(row, check.conflicts, "Changed in Shopify since the last sync.")
+                    self.tally.conflicts += 1
+                self.tally.add_errors([{"handle": change.handle, "error": row.error or ""}])
+            if vanished:
+                store = session.get(Store, self.store.id)
+                assert store is not None
+                stage_missing(session, store, vanished, job_id=self.context.job_id)
+        self._progress()
+
+    def _finish_unplannable(self, plan: Plan) -> None:
+        if not plan.unplannable:
+            return
+        with session_scope(self.context.engine) as session:
+            for change_id, reason in plan.unplannable.items():
+                stored, change = self.rows.pop(change_id)
+                row = session.merge(stored)
+                row.status, row.error = StagedChangeStatus.FAILED, reason[:2000]
+                self.tally.failed += 1
+                self.tally.add_errors([{"handle": change.handle, "error": row.error}])
+        self._progress()
+
+    def _progress(self) -> None:
+        done = self.tally.applied + self.tally.failed + self.tally.conflicts
+        self.context.progress(
+            processed=done,
+            succeeded=self.tally.applied,
+            failed=self.tally.failed + self.tally.conflicts,
+            persist=False,
+        )
+
+    # Shopify ------------------------------------------------------------------------------------
+
+    async def send(self) -> RunReport:
+        workers = self._workers()
+        async with client_for_store(self.store, self.settings) as client:
+            locations = await list_locations(client)
+            changes = await self._checked(client, len(locations))
+            if not changes:
+                return RunReport()
+            joined, left = collection_titles(changes)
+            collection_ids = {
+                **await find_collections(client, left),
+                **await ensure_collections(client, joined),
+            }
+            conditions = StoreConditions.from_settings(
+                self.settings,
+                locations,
+                concurrency=workers[1],
+                collection_ids=collection_ids,
+            )
+            plan = plan_changes(changes, self._strategy(), conditions)
+            self._finish_unplannable(plan)
+            for step in plan.steps:
+                for work in step.works:
+                    self.works_left[work.change_id] += 1
+            await self._finish_already_there()
+            monitor = SyncPerformanceMonitor(
+                len(self.rows), *workers, reporter=self.context.report_metrics
+            )
+            self.context.progress(phase="pushing")
+            runner = PlanRunner(
+                client,
+                min_workers=workers[0],
+                max_workers=workers[1],
+                monitor=monitor,
+                on_step=self._step_done,
+                should_stop=self._should_stop,
+            )
+            report = await runner.run(plan)
+            self.context.report_metrics(monitor.snapshot(), force=True)
+            return report
+
+    async def _checked(self, client: ShopifyClient, location_count: int) -> list[ProductChange]:
+        """The changes to plan, each as Shopify's current state allows: creates as they are,
+        updates and deletes after a look at the product in Shopify."""
+        self.context.progress(phase="checking")
+        pending = list(self.rows.items())
+        ready = [change for _, (_, change) in pending if change.operation is Operation.CREATE]
+        existing = [
+            (change_id, change)
+            for change_id, (_, change) in pending
+            if change.operation is not Operation.CREATE
+        ]
+        for start in range(0, len(existing), CHECK_BATCH):
+            batch = existing[start : start + CHECK_BATCH]
+            remotes = await fetch_products_by_handles(
+                client, [change.handle for _, change in batch], location_count=location_count
+            )
+            held: list[tuple[str, RemoteCheck]] = []
+            done: list[tuple[SyncStaging, ProductChange]] = []
+            for change_id, change in batch:
+                check = check_against_remote(change, remotes.get(change.handle))
+                if check.send is not None:
+                    ready.append(check.send)
+                elif check.already_done:
+                    done.append(self.rows.pop(change_id))
+                else:
+                    held.append((change_id, check))
+            if held:
+                await asyncio.to_thread(self._hold_back, held)
+            if done:
+                await asyncio.to_thread(self._write, done, RunReport())
+        return ready
+
+    async def _finish_already_there(self) -> None:
+        """Changes the plan has nothing to send for are applied: Shopify shows them already, as
+        when the request that applied them was in flight when the previous run was killed.
+        Left out, they would never get an outcome and the job would end stopped."""
+        done = [self.rows.pop(cid) for cid in list(self.rows) if not self.works_left[cid]]
+        if done:
+            await asyncio.to_thread(self._write, done, RunReport())
+
+    async def _step_done(self, step: Step, outcomes: list[WorkOutcome]) -> None:
+        """After each request: the changes whose last work this was get their outcome now."""
+        finished: list[tuple[SyncStaging, ProductChange]] = []
+        gathered: list[WorkOutcome] = []
+        for outcome in outcomes:
+            change_id = outcome.work.change_id
+            self.outcomes.setdefault(change_id, []).append(outcome)
+            self.works_left[change_id] -= 1
+            if self.works_left[change_id] == 0 and change_id in self.rows:
+                finished.append(self.rows.pop(change_id))
+                gathered += self.outcomes.pop(change_id)
+        del step
+        if finished:
+            await asyncio.to_thread(self._write, finished, RunReport(outcomes=gathered))
+
+    def _should_stop(self) -> bool:
+        now = time.monotonic()
+        if not self._stop and now - self._stop_checked >= STOP_POLL_SECONDS:
+            self._stop_checked = now
+            self._stop = jobs_store.cancel_requested(self.context.engine, self.context.job_id)
+        return self._stop or self.context.shutting_down.is_set()
+
+    def _workers(self) -> tuple[int, int]:
+        params = self.context.params
+        most = int(params.get("maxWorkers") or self.settings.parallel_sync_max_workers)
+        least = min(int(params.get("minWorkers") or self.settings.parallel_sync_min_workers), most)
+        return least, most
+
+    def _strategy(self) -> Strategy:
+        return Strategy(self.context.params.get("strategy") or "balanced")
+
+
 def run_push(context: JobContext) -> dict[str, Any]:
     started = datetime.now(UTC)
     with session_scope(context.engine) as session:
@@ -55,81 +298,74 @@ def run_push(context: JobContext) -> dict[str, Any]:
         if store is None:
             raise NotFound("store_not_found", f"No store with id {context.store_id}.")
         session.expunge(store)
-        pending = approved_changes(session, store.id, context.params.get("ids"))
-        changes = [change for _, change in pending]
-    context.progress(total=len(changes), processed=0, phase="planning")
-    report = asyncio.run(_send(context, store, changes)) if changes else RunReport()
+    push = _Push(context, store)
+    push.claim()
+    context.progress(total=push.tally.total, processed=0, phase="checking")
+    report = asyncio.run(push.send()) if push.rows else RunReport()
+    push.tally.not_run = len(push.rows)
+    summary = _summary(push.tally, report)
     with session_scope(context.engine) as session:
-        rows = [(session.merge(row), change) for row, change in pending]
-        outcome = record_outcomes(session, store.id, rows, report)
-        summary = _summary(report, outcome, len(changes))
-        session.add(_history(context, store.id, started, summary, outcome))
-        stored = session.get(Store, store.id)
-        if stored is not None and outcome.applied:
-            stored.last_push_at = datetime.now(UTC)
-    context.progress(
-        processed=len(changes),
-        succeeded=outcome.applied,
-        failed=outcome.failed + outcome.conflicts,
-        phase="done",
-    )
-    if outcome.failed or outcome.conflicts:
+        session.add(_history(context, store.id, started, summary))
+        session.flush()
+        event = staged_changed(session, store.id, "pushed", job_id=context.job_id)
+    context.publish(event)
+    context.progress(phase="done" if not push.tally.not_run else "stopped")
+    if push.tally.not_run:
+        raise JobCancelled(
+            f"Stopped: {push.tally.not_run} approved changes were not sent and stay approved."
+        )
+    problems = push.tally.failed + push.tally.conflicts
+    if problems:
         raise CompletedWithErrors(
-            f"{outcome.failed + outcome.conflicts} of {len(changes)} changes were not applied "
-            f"({outcome.conflicts} conflicts); see the job's result and the staged changes.",
+            f"{problems} of {push.tally.total} changes were not applied "
+            f"({push.tally.conflicts} conflicts); see the job's result and the staged changes.",
             summary,
         )
     return summary
 
 
-async def _send(context: JobContext, store: Store, changes: list[ProductChange]) -> RunReport:
-    settings: Settings = context.settings
-    workers = int(context.params.get("maxWorkers") or settings.parallel_sync_max_workers)
-    strategy = Strategy(context.params.get("strategy") or "balanced")
-    done = 0
-
-    def heard(_: WorkOutcome) -> None:
-        nonlocal done
-        done += 1
-        context.progress(processed=min(done, len(changes)), phase="pushing", persist=False)
-
-    async with client_for_store(store, settings) as client:
-        locations = await list_locations(client)
-        conditions = StoreConditions.from_settings(settings, locations, concurrency=workers)
-        plan = plan_changes(changes, strategy, conditions)
-        context.progress(phase="pushing")
-        return await PlanRunner(client, concurrency=workers, listener=heard).run(plan)
-
-
-def _summary(report: RunReport, outcome: Any, total: int) -> dict[str, Any]:
+def _summary(tally: _Tally, report: RunReport) -> dict[str, Any]:
     return {
-        "total": total,
-        "applied": outcome.applied,
-        "failed": outcome.failed,
-        "conflicts": outcome.conflicts,
+        "total": tally.total,
+        "applied": tally.applied,
+        "failed": tally.failed,
+        "conflicts": tally.conflicts,
+        "not_run": tally.not_run,
         "requests": report.requests,
         "points": round(report.points, 1),
         "seconds": round(report.seconds, 2),
-        "errors": outcome.errors[:ERRORS_KEPT],
+        "errors": tally.errors[:ERRORS_KEPT],
     }
 
 
 def _history(
-    context: JobContext, store_id: int, started: datetime, summary: dict[str, Any], outcome: Any
+    context: JobContext, store_id: int, started: datetime, summary: dict[str, Any]
 ) -> SyncHistory:
-    failed = outcome.failed + outcome.conflicts
+    failed = summary["failed"] + summary["conflicts"]
+    status = "completed_with_errors" if failed else "completed"
+    if summary["not_run"]:
+        status = "stopped"
     return SyncHistory(
         sync_job_id=context.job_id,
         store_id=store_id,
         sync_type="push",
         direction="push",
-        status="completed_with_errors" if failed else "completed",
+        status=status,
         started_at=started,
         completed_at=datetime.now(UTC),
         total_items=summary["total"],
-        processed_items=summary["total"],
-        succeeded_items=outcome.applied,
+        processed_items=summary["total"] - summary["not_run"],
+        succeeded_items=summary["applied"],
         failed_items=failed,
-        performance_metrics={k: summary[k] for k in ("requests", "points", "seconds")},
+        performance_metrics={
+            **{k: summary[k] for k in ("requests", "points", "seconds")},
+            **context_metrics(context),
+        },
         error_message=None if not failed else f"{failed} changes not applied",
     )
+
+
+def context_metrics(context: JobContext) -> dict[str, Any]:
+    """The monitor's last figures for the job, as `sync_history.metrics` keeps them."""
+    job = jobs_store.load_job(context.engine, context.job_id)
+    return dict(job.metrics or {}) if job is not None else {}

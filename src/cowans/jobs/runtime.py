@@ -84,7 +84,13 @@ class JobRuntime:
         if job is None:
             return
         context = JobContext.for_job(
-            job, self.worker_id, self.engine, self.settings, self.events, self.shutting_down
+            job,
+            self.worker_id,
+            self.engine,
+            self.settings,
+            self.events,
+            self.shutting_down,
+            submit=self.submit,
         )
         with self._running_lock:
             self._running[job_id] = context

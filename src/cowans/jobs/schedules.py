@@ -1,9 +1,10 @@
-"""Scheduled jobs: the nightly Etilize import and the hourly Xorosoft refresh.
+"""Scheduled jobs: the nightly Etilize import, the hourly Xorosoft refresh and the nightly
+reconciliation (a full pull of every active store, which also finds what webhooks missed and
+the products deleted in Shopify).
 
-Each schedule is a Huey periodic task that only creates a job. With several worker machines
-every scheduler fires; the job's `dedupe_key` (schedule name and time slot) lets the first one
-create it and the others find it there. The reconciliation pull from Shopify joins these once
-the pull exists (the Sync issue).
+Each schedule is a Huey periodic task that only creates jobs. With several worker machines
+every scheduler fires; a job's `dedupe_key` (schedule name, store and time slot) lets the first
+one create it and the others find it there.
 """
 
 import logging
@@ -13,12 +14,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from huey import crontab
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from cowans.config import ConfigError, Settings
-from cowans.db.models import Import
+from cowans.db.models import Import, Store
 from cowans.db.session import session_scope
 from cowans.jobs.imports import create_import_job
+from cowans.jobs.pull import create_pull_job
 
 if TYPE_CHECKING:
     from cowans.jobs.runtime import JobRuntime
@@ -31,11 +34,14 @@ SLOT_SEARCH_MINUTES = 32 * 24 * 60
 Validator = Callable[[datetime], bool]
 
 
+RECONCILE = "reconcile"
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
     cron: str
-    import_kind: str
+    import_kind: str  # "etilize", "xorosoft", or RECONCILE for the pull of every store
     source: str
 
 
@@ -43,6 +49,7 @@ def schedules(settings: Settings) -> list[Schedule]:
     return [
         Schedule("etilize-import", settings.schedule_etilize_cron, "etilize", "ftp"),
         Schedule("xorosoft-refresh", settings.schedule_xorosoft_cron, "xorosoft", "api"),
+        Schedule("reconciliation", settings.schedule_reconcile_cron, RECONCILE, "shopify"),
     ]
 
 
@@ -77,7 +84,11 @@ def register_schedules(runtime: "JobRuntime") -> list[str]:
         matches = parse_cron(schedule.cron)
 
         def fire(schedule: Schedule = schedule, matches: Validator = matches) -> None:
-            start_scheduled(runtime, schedule, current_slot(matches, datetime.now(UTC)))
+            slot = current_slot(matches, datetime.now(UTC))
+            if schedule.import_kind == RECONCILE:
+                start_reconciliation(runtime, schedule, slot)
+            else:
+                start_scheduled(runtime, schedule, slot)
 
         runtime.huey.periodic_task(matches, name=f"schedule.{schedule.name}")(fire)
         names.append(schedule.name)
@@ -104,3 +115,27 @@ def start_scheduled(runtime: "JobRuntime", schedule: Schedule, slot: datetime) -
     except IntegrityError:
         logger.info("schedule %s: slot %s already has its job", schedule.name, key)
         return None
+
+
+def start_reconciliation(runtime: "JobRuntime", schedule: Schedule, slot: datetime) -> list[int]:
+    """A full pull of each active store for the slot; the ids of the jobs this call created."""
+    with session_scope(runtime.engine) as session:
+        store_ids = list(session.scalars(select(Store.id).where(Store.is_active.is_(True))))
+    created = []
+    for store_id in store_ids:
+        key = f"schedule:{schedule.name}:{store_id}:{slot:%Y-%m-%dT%H:%M}"
+        try:
+            with session_scope(runtime.engine) as session:
+                store = session.get(Store, store_id)
+                if store is None:
+                    continue
+                job = create_pull_job(
+                    session, store, {"full": True, "reason": "reconciliation"}, None
+                )
+                job.dedupe_key = key
+                session.flush()
+                runtime.submit(session, job)
+                created.append(job.id)
+        except IntegrityError:
+            logger.info("schedule %s: slot %s already has its job", schedule.name, key)
+    return created

@@ -162,6 +162,12 @@ def save_counters(engine: Engine, job_id: int, worker: str, counters: Counters) 
     return not values or _changed(engine, *_held_by(job_id, worker), **values)
 
 
+def save_metrics(engine: Engine, job_id: int, worker: str, metrics: dict[str, Any]) -> bool:
+    """Store a running sync's latest performance figures; False when the job is no longer ours.
+    The figures stay on the row when the job ends: the last ones are the run's summary."""
+    return _changed(engine, *_held_by(job_id, worker), metrics=metrics)
+
+
 def finish(
     engine: Engine,
     job_id: int,

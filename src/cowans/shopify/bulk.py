@@ -437,6 +437,7 @@ $levels
         }
         metafields { edges { node { id namespace key type value } } }
         media { edges { node { id ... on MediaImage { alt image { url } } } } }
+        collections(query: "collection_type:custom") { edges { node { id title } } }
       }
     }
   }
@@ -447,7 +448,8 @@ $levels
 def bulk_products_query(location_ids: Iterable[str], query: str | None = None) -> str:
     """The export behind `iterate_bulk_products`. A bulk query nests connections at most two
     deep, so a variant's `inventoryLevels` connection is out of reach: each location's level is
-    asked by alias instead (`level_0: inventoryLevel(locationId: ...)`)."""
+    asked by alias instead (`level_0: inventoryLevel(locationId: ...)`). It selects five
+    connections, the most Shopify allows in one bulk query: another list needs another query."""
     levels = "\n".join(
         f"{' ' * 16}{LEVEL_ALIAS}{index}: inventoryLevel(locationId: {json.dumps(location)}) "
         '{ location { id name } quantities(names: ["available"]) { name quantity } }'
@@ -474,6 +476,7 @@ def product_from_bulk(product: BulkObject) -> RemoteProduct:
         ],
         metafields=[parse_metafield(m.fields) for m in product.children_of_kind("Metafield")],
         images=[image for image in images if image is not None],
+        collections=[c.fields for c in product.children_of_kind("Collection")],
     )
 
 

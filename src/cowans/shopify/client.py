@@ -8,12 +8,14 @@ What it promises its callers:
 - 401/403, validation errors and MAX_COST_EXCEEDED are raised at once as `ShopifyError`: sending
   them again cannot help. userErrors are data, returned for the caller to report per item.
 Every retried write must be safe to repeat; the documents and the planner make sure of that.
+Whoever schedules the calls (the sync engine's worker pool) can listen to every wait: a retry and
+its cause, or a wait for the bucket before a first send (`backoff_listeners`).
 """
 
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +64,23 @@ class ClientStats:
     retries: Counter[str] = field(default_factory=Counter)
 
 
+# The cause of a wait before the first send: the bucket had no room for the request yet.
+BUCKET_WAIT = "bucket"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A wait the client is about to make: `cause` is a retry cause (`throttled`, `timeout`,
+    `connection`, `http_503`, `internal_error`, ...) when `retry`, else `bucket`."""
+
+    cause: str
+    seconds: float
+    retry: bool
+
+
+BackoffListener = Callable[[Backoff], None]
+
+
 class _Retry(Exception):
     def __init__(self, cause: str, wait: float | None = None) -> None:
         self.cause = cause
@@ -84,6 +103,8 @@ class ShopifyClient:
         self.throttle = throttle or throttle_for(endpoint.admin_url)
         self.cost_model = cost_model or CostModel()
         self.stats = ClientStats()
+        # Called in the caller's task before each wait, so a listener can tell whose wait it is.
+        self.backoff_listeners: list[BackoffListener] = []
         self._own_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds),
@@ -108,7 +129,7 @@ class ShopifyClient:
         predicted = self.cost_model.predict(document, variables)
         failures = throttled = 0
         while True:
-            await self.throttle.acquire(predicted)
+            await self.throttle.acquire(predicted, self._bucket_wait)
             try:
                 body = await self._send(document, variables, predicted)
                 return self._result(document, variables, body, failures + throttled + 1)
@@ -130,8 +151,16 @@ class ShopifyClient:
                         ) from None
                 self.stats.retries[retry.cause] += 1
                 wait = retry.wait if retry.wait is not None else self.retry.delay(failures)
+                self._tell(Backoff(retry.cause, wait, retry=True))
                 logger.info("retrying %s after %s in %.2fs", document.name, retry.cause, wait)
                 await asyncio.sleep(wait)
+
+    def _bucket_wait(self, seconds: float) -> None:
+        self._tell(Backoff(BUCKET_WAIT, seconds, retry=False))
+
+    def _tell(self, backoff: Backoff) -> None:
+        for listener in self.backoff_listeners:
+            listener(backoff)
 
     async def _send(
         self, document: Document, variables: dict[str, Any], predicted: int

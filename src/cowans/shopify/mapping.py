@@ -4,7 +4,7 @@ Only this module knows Shopify's spellings: statuses and policies in capitals, p
 strings, weights in grams under `inventoryItem.measurement`.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -82,10 +82,13 @@ def product_set_input(
     with_metafields: bool,
     stock_for_skus: set[str] | None = None,
     variant_ids: Mapping[str, str] | None = None,
+    collection_ids: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The whole product for productSet. Lists sent are replaced wholesale, so metafields are
-    sent only on create (on update they would delete the merchant's other metafields) and
-    stock only for the variants named in `stock_for_skus` (new ones; `None` means all)."""
+    sent only on create (on update they would delete the merchant's other metafields), stock
+    only for the variants named in `stock_for_skus` (new ones; `None` means all), and
+    collections only when given (on update they would take the product out of the merchant's
+    own collections: see `collection_membership_input`)."""
     values: dict[str, Any] = {
         "handle": product.handle,
         "title": product.title,
@@ -119,6 +122,8 @@ def product_set_input(
     }
     if with_metafields:
         values["metafields"] = [metafield_input(m) for m in product.metafields]
+    if collection_ids:
+        values["collections"] = list(collection_ids)
     return values
 
 
@@ -144,6 +149,19 @@ def product_update_input(
             "title": after.seo_title or None,
             "description": after.seo_description or None,
         }
+    return values
+
+
+def collection_membership_input(
+    joining: Sequence[str], leaving: Sequence[str]
+) -> dict[str, list[str]]:
+    """productUpdate's way to move a product between collections: it names only the ones
+    joined and left, so the collections a merchant put the product in stay as they are."""
+    values: dict[str, list[str]] = {}
+    if joining:
+        values["collectionsToJoin"] = list(joining)
+    if leaving:
+        values["collectionsToLeave"] = list(leaving)
     return values
 
 

@@ -41,6 +41,7 @@ VARIANTS_PAGE = "product_variants_page"
 METAFIELDS_PAGE = "product_metafields_page"
 MEDIA_PAGE = "product_media_page"
 LEVELS_PAGE = "inventory_levels_page"
+COLLECTIONS_PAGE = "product_collections_page"
 
 
 # What a read returns -------------------------------------------------------------------------
@@ -108,6 +109,9 @@ class RemoteProduct:
     variants: tuple[RemoteVariant, ...]
     metafields: tuple[RemoteMetafield, ...]
     images: tuple[RemoteImage, ...]
+    # Titles of the manual collections holding the product, sorted: membership is a set, and
+    # smart collections are left out since their rules, not a sync, decide who is in them.
+    collections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ def parse_product(
     variants: Iterable[RemoteVariant],
     metafields: Iterable[RemoteMetafield],
     images: Iterable[RemoteImage],
+    collections: Iterable[Mapping[str, Any]],
 ) -> RemoteProduct:
     """A product from its own fields and its already complete nested lists."""
     seo = node.get("seo") or {}
@@ -211,6 +216,7 @@ def parse_product(
         variants=tuple(sorted(variants, key=lambda variant: variant.position)),
         metafields=tuple(metafields),
         images=tuple(images),
+        collections=tuple(sorted(collection["title"] for collection in collections)),
     )
 
 
@@ -255,6 +261,9 @@ class PageShape:
     variants: int = 10
     metafields: int = 10
     media: int = 5
+    # Each product asks for this many (2 + n points): enough for the one collection of its
+    # product type and a couple a merchant added, without costing a smaller page.
+    collections: int = 3
     max_levels: int = 10  # inventory levels per variant, whatever the number of locations
 
 
@@ -269,6 +278,7 @@ class ProductPagePlan:
     levels: int
     metafields: int
     media: int
+    collections: int
     page_size: int
 
     def variables(self, *, query: str | None, after: str | None) -> dict[str, Any]:
@@ -280,6 +290,7 @@ class ProductPagePlan:
             "levels": self.levels,
             "metafields": self.metafields,
             "media": self.media,
+            "collections": self.collections,
         }
 
 
@@ -292,6 +303,7 @@ def plan_product_pages(shape: PageShape, location_count: int) -> ProductPagePlan
         "levels": max(1, min(location_count + 1, shape.max_levels)),
         "metafields": shape.metafields,
         "media": shape.media,
+        "collections": shape.collections,
     }
     page_size = largest_page(load(PRODUCTS_PAGE), sizes)
     return ProductPagePlan(page_size=page_size, **sizes)
@@ -385,12 +397,21 @@ async def _complete_product(
     media_nodes = await _whole_list(
         client, node["media"]["nodes"], plan.media, MEDIA_PAGE, owner, ("product", "media")
     )
+    collection_nodes = await _whole_list(
+        client,
+        node["collections"]["nodes"],
+        plan.collections,
+        COLLECTIONS_PAGE,
+        owner,
+        ("product", "collections"),
+    )
     variants = [await _complete_variant(client, variant, plan) for variant in variant_nodes]
     return parse_product(
         node,
         variants=variants,
         metafields=map(parse_metafield, metafield_nodes),
         images=(image for image in map(parse_image, media_nodes) if image is not None),
+        collections=collection_nodes,
     )
 
 

@@ -3,8 +3,11 @@
 An access token is write-only here. It goes into the encrypted column and out to Shopify in a
 header, and nowhere else: no return value of this module carries it, no log line names it, and
 no error message repeats it or any other submitted value that could hold a secret (DESIGN.md,
-invariant 6). Semantic checks live here rather than in the API schema so every caller (the API,
-a future CLI command) gets the same rules and the same error codes.
+invariant 6). The webhook secret (the app's client secret Shopify signs webhooks with) is kept
+the same way and only ever used to check a signature (cowans.sync.webhooks).
+
+Semantic checks live here rather than in the API schema so every caller (the API, a future CLI
+command) gets the same rules and the same error codes.
 """
 
 import asyncio
@@ -29,6 +32,13 @@ from cowans.shopify.connection import endpoint_for_store
 from cowans.shopify.documents import load
 from cowans.shopify.errors import ShopifyError, ShopifyErrorCode, ShopifyUnavailable
 from cowans.shopify.throttle import CostThrottle
+from cowans.shopify.webhooks import (
+    Subscription,
+    SubscriptionRefused,
+    callback_url,
+    delete_subscriptions,
+    ensure_subscriptions,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +73,14 @@ class StoreErrorCode(StrEnum):
     INVALID_API_VERSION = "invalid_api_version"
     INVALID_ADMIN_URL = "invalid_admin_url"
     INVALID_LOCATION_MAP = "invalid_location_map"
+    INVALID_WEBHOOK_SECRET = "invalid_webhook_secret"
+
+
+class WebhookSetupFailure(StrEnum):
+    """Why subscribing to a store's webhooks failed, beside the ConnectionFailure reasons."""
+
+    SECRET_MISSING = "webhook_secret_missing"
+    REFUSED = "shopify_webhook_subscription_refused"
 
 
 class ConnectionFailure(StrEnum):
@@ -98,6 +116,17 @@ class ConnectionTest:
     throttle: Throttle | None = None
     error: str | None = None
     error_code: ConnectionFailure | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSetup:
+    """The store's webhook subscriptions after an attempt to make them: the topics subscribed,
+    and why the attempt failed if it did. A failure never undoes the store or its test."""
+
+    subscribed: tuple[str, ...]
+    callback_url: str
+    error: str | None = None
+    error_code: str | None = None
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -147,6 +176,19 @@ def check_access_token(token: str) -> str:
             "without spaces (an Admin API access token such as shpat_...).",
         )
     return token
+
+
+def check_webhook_secret(secret: str) -> str:
+    """The app's client secret Shopify signs webhooks with. Never quoted back."""
+    secret = secret.strip()
+    if not secret or len(secret) > MAX_TOKEN_LENGTH or not _TOKEN_CHARACTERS.match(secret):
+        raise _invalid(
+            StoreErrorCode.INVALID_WEBHOOK_SECRET,
+            "webhook_secret",
+            f"webhook_secret must be 1 to {MAX_TOKEN_LENGTH} visible ASCII characters without "
+            "spaces (the app's client secret, which Shopify signs webhooks with).",
+        )
+    return secret
 
 
 def check_api_version(version: str) -> str:
@@ -258,10 +300,12 @@ def create_store(
     api_version: str | None = None,
     admin_url: str | None = None,
     location_map: dict[str, str] | None = None,
+    webhook_secret: str | None = None,
 ) -> Store:
     name = check_name(name)
     shop_domain = normalize_shop_domain(shop_domain)
     access_token = check_access_token(access_token)
+    webhook_secret = check_webhook_secret(webhook_secret) if webhook_secret is not None else None
     api_version = check_api_version(api_version or settings.shopify_api_version)
     stored_url = _admin_url_to_store(admin_url, shop_domain, api_version)
     location_map = check_location_map(location_map or {})
@@ -275,6 +319,8 @@ def create_store(
         admin_url=stored_url,
         location_map=location_map,
         is_active=True,
+        webhook_secret=webhook_secret,
+        webhook_subscriptions=[],
     )
     session.add(store)
     try:
@@ -295,6 +341,7 @@ def update_store(
     admin_url: str | None = None,
     location_map: dict[str, str] | None = None,
     is_active: bool | None = None,
+    webhook_secret: str | None = None,
 ) -> Store:
     """None leaves a field as it is; `admin_url=""` goes back to Shopify's default endpoint;
     `location_map` replaces the whole map. The shop domain cannot change: a store's history
@@ -312,6 +359,8 @@ def update_store(
         store.location_map = check_location_map(location_map)
     if is_active is not None:
         store.is_active = is_active
+    if webhook_secret is not None:
+        store.webhook_secret = check_webhook_secret(webhook_secret)
     session.flush()
     logger.info("changed store %d (%s)", store.id, store.shop_domain)
     return store
@@ -358,9 +407,6 @@ async def probe(
     needs no place in a running push's queue, and a test cut short by the deadline must not
     leave points counted as in flight in the bucket every worker of the store relies on.
     """
-    retry = RetryPolicy(
-        max_attempts=TEST_ATTEMPTS, base_seconds=TEST_BACKOFF[0], max_seconds=TEST_BACKOFF[1]
-    )
     started = time.perf_counter()
 
     def failed(code: ConnectionFailure, message: str) -> ConnectionTest:
@@ -372,9 +418,7 @@ async def probe(
     where = _host_of(endpoint.admin_url)
     try:
         async with asyncio.timeout(deadline_seconds):
-            async with ShopifyClient(
-                endpoint, timeout_seconds=timeout_seconds, retry=retry, throttle=CostThrottle()
-            ) as client:
+            async with _quick_client(endpoint, timeout_seconds) as client:
                 result = await client.execute(load("shop_info"))
     except TimeoutError:
         return failed(
@@ -403,6 +447,97 @@ async def probe(
         shopify_plus=plan.get("shopifyPlus"),
         throttle=_throttle(result.throttle_status),
     )
+
+
+def _quick_client(endpoint: StoreEndpoint, timeout_seconds: float) -> ShopifyClient:
+    """A client for a person waiting: one quick retry, and a throttle of its own."""
+    retry = RetryPolicy(
+        max_attempts=TEST_ATTEMPTS, base_seconds=TEST_BACKOFF[0], max_seconds=TEST_BACKOFF[1]
+    )
+    return ShopifyClient(
+        endpoint, timeout_seconds=timeout_seconds, retry=retry, throttle=CostThrottle()
+    )
+
+
+# -- webhook subscriptions -------------------------------------------------------------------
+
+
+def subscribed_topics(store: Store, settings: Settings) -> tuple[str, ...]:
+    """The topics recorded as delivering to the current PUBLIC_URL (a subscription made for an
+    earlier address no longer reaches us)."""
+    uri = callback_url(settings.public_url)
+    records = store.webhook_subscriptions or []
+    return tuple(sorted({record["topic"] for record in records if record.get("uri") == uri}))
+
+
+def webhook_state(store: Store, settings: Settings) -> WebhookSetup:
+    """What is recorded, without asking Shopify."""
+    return WebhookSetup(subscribed_topics(store, settings), callback_url(settings.public_url))
+
+
+def subscribe_webhooks(session: Session, settings: Settings, store_id: int) -> WebhookSetup:
+    """Make sure Shopify tells us about the store's product and stock changes: the missing
+    subscriptions are created, existing ones reused, and ones this system made for an earlier
+    address removed. A failure is an outcome, not an exception: the caller (creating a store,
+    testing its connection) still succeeds and shows the reason.
+
+    Synchronous, and commits before asking Shopify, for the same reasons as `test_connection`.
+    """
+    store = get_store(session, store_id)
+    uri = callback_url(settings.public_url)
+    if not store.webhook_secret:
+        return WebhookSetup(
+            subscribed_topics(store, settings),
+            uri,
+            "The store has no webhook_secret, so its webhooks could not be verified: set it "
+            "(the app's client secret) to subscribe.",
+            WebhookSetupFailure.SECRET_MISSING,
+        )
+    endpoint = endpoint_for_store(store, settings)
+    recorded = [str(record["id"]) for record in store.webhook_subscriptions or []]
+    session.commit()
+    timeout = min(settings.shopify_timeout_seconds, TEST_TIMEOUT_SECONDS)
+    where = _host_of(endpoint.admin_url)
+    try:
+        subscriptions = asyncio.run(_subscribe(endpoint, uri, recorded, timeout))
+    except TimeoutError:
+        failure: tuple[str, str] = (
+            ConnectionFailure.TIMEOUT,
+            f"{where} did not answer within {TEST_DEADLINE_SECONDS:g} seconds.",
+        )
+    except SubscriptionRefused as exc:
+        failure = (WebhookSetupFailure.REFUSED, f"{where}: {exc}")
+    except ShopifyUnavailable as exc:
+        failure = _unavailable(exc, where, timeout)
+    except ShopifyError as exc:
+        failure = _refused(exc, where)
+    else:
+        store.webhook_subscriptions = [subscription.as_record() for subscription in subscriptions]
+        session.flush()
+        logger.info("webhooks of store %d: subscribed to %d topics", store.id, len(subscriptions))
+        return webhook_state(store, settings)
+    logger.warning("webhook subscriptions of store %d failed: %s", store.id, failure[0])
+    return WebhookSetup(subscribed_topics(store, settings), uri, failure[1], failure[0])
+
+
+async def _subscribe(
+    endpoint: StoreEndpoint, uri: str, recorded: list[str], timeout_seconds: float
+) -> list[Subscription]:
+    async with (
+        asyncio.timeout(TEST_DEADLINE_SECONDS),
+        _quick_client(endpoint, timeout_seconds) as client,
+    ):
+        subscriptions = await ensure_subscriptions(client, uri)
+        current = {subscription.id for subscription in subscriptions}
+        stale = [subscription_id for subscription_id in recorded if subscription_id not in current]
+        if stale:
+            try:
+                await delete_subscriptions(client, stale)
+            except ShopifyError as exc:  # they only point at an address we left: not fatal
+                logger.warning(
+                    "could not remove %d old webhook subscriptions: %s", len(stale), exc.code
+                )
+    return subscriptions
 
 
 def _host_of(url: str) -> str:

@@ -29,6 +29,8 @@ class CostThrottle:
     _reported_at: float = field(init=False)
     _in_flight: float = field(init=False, default=0.0)
     waited_seconds: float = field(init=False, default=0.0)
+    # Whether Shopify has reported the bucket yet: until then its size is a guess.
+    reported: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         self._reported = self.maximum
@@ -38,14 +40,27 @@ class CostThrottle:
         refilled = (self.clock() - self._reported_at) * self.restore_rate
         return min(self.maximum, self._reported + refilled) - self._in_flight
 
-    async def acquire(self, cost: float) -> None:
-        """Wait until `cost` points are there, then count them as in flight."""
+    def status(self) -> dict[str, float]:
+        """The bucket as Shopify would report it now (Shopify's own names): the last report
+        plus what has refilled since, before the requests still in flight are charged."""
+        refilled = (self.clock() - self._reported_at) * self.restore_rate
+        return {
+            "currentlyAvailable": round(min(self.maximum, self._reported + refilled), 1),
+            "maximumAvailable": self.maximum,
+            "restoreRate": self.restore_rate,
+        }
+
+    async def acquire(self, cost: float, on_wait: Callable[[float], None] | None = None) -> None:
+        """Wait until `cost` points are there, then count them as in flight. `on_wait` hears
+        each wait before it starts, so a worker pool knows its workers are held by the bucket."""
         cost = min(cost, self.maximum - self.reserve)  # never wait for the impossible
         # No lock: between the check and the taking there is no await, so on one event loop
         # they are atomic, and the throttle works from any loop.
         while (missing := cost + self.reserve - self.available()) > 0:
             delay = missing / self.restore_rate
             self.waited_seconds += delay
+            if on_wait is not None:
+                on_wait(delay)
             await self.sleep(delay)
         self._in_flight += cost
 
@@ -58,6 +73,7 @@ class CostThrottle:
         self.restore_rate = float(status.get("restoreRate") or self.restore_rate)
         self._reported = float(status.get("currentlyAvailable", self._reported))
         self._reported_at = self.clock()
+        self.reported = True
 
 
 _THROTTLES: dict[str, CostThrottle] = {}

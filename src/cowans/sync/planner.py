@@ -5,6 +5,11 @@ Each change is split into works, one per kind of Shopify operation that applies 
   with a `handle` identifier, an idempotent upsert;
 - scalar product fields: `productUpdate`; variant fields: `productVariantsBulkUpdate`, one work per
   product with all its variants; tags: `tagsAdd`/`tagsRemove`; metafields: `metafieldsSet`;
+- collections (by title; `StoreConditions.collection_ids` knows their ids): a new product's are
+  in its `productSet`; an update's moves are `collectionsToJoin`/`collectionsToLeave` of its
+  `productUpdate`, the very call that changes the product type that usually causes them.
+  (productSet's `collections` would replace the whole membership, and the async
+  `collectionAddProductsV2`/`collectionRemoveProducts` would cost calls and a job to wait for);
 - stock: `inventorySetQuantities` with `changeFromQuantity` (compare-and-set against the base)
   and an `@idempotent` key derived from the content, so a retry applies nothing twice;
 - deletes: `productDelete`.
@@ -105,6 +110,10 @@ class StoreConditions:
     bulk_rows_per_second: float = 500.0
     bulk_threshold: int | None = None  # works of a kind; overrides the strategy's own rule
     max_aliases: int = 50
+    # Collection title -> id (shopify.collections): every title a change joins, and those it
+    # leaves that still exist. A joined title missing here makes its change unplannable; a left
+    # one is taken for deleted, since a product cannot be in a collection that is gone.
+    collection_ids: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_settings(
@@ -186,19 +195,66 @@ def _is_structural(base: ProductSnapshot, desired: ProductSnapshot) -> bool:
     )
 
 
+def collection_titles(changes: Sequence[ProductChange]) -> tuple[list[str], list[str]]:
+    """(joined, left): the collection titles the changes put products in, which must exist
+    before planning (`shopify.collections.ensure_collections`), and those they take products
+    out of, which need only be found (`find_collections`: a deleted one is not brought back)."""
+    joined: dict[str, None] = {}
+    left: dict[str, None] = {}
+    for change in changes:
+        if change.desired is None or change.operation is Operation.DELETE:
+            continue
+        before = change.base.collections if change.base is not None else ()
+        if change.operation is Operation.CREATE:
+            before = ()
+        joined.update(dict.fromkeys(t for t in change.desired.collections if t not in before))
+        left.update(dict.fromkeys(t for t in before if t not in change.desired.collections))
+    return list(joined), [title for title in left if title not in joined]
+
+
+def _collection_ids(titles: Sequence[str], collection_ids: Mapping[str, str]) -> list[str]:
+    missing = [title for title in titles if title not in collection_ids]
+    if missing:
+        names = ", ".join(repr(title) for title in missing)
+        raise ValueError(f"No Shopify collection for {names}: not found, nor created")
+    return [collection_ids[title] for title in titles]
+
+
+def _membership(change: ProductChange, collection_ids: Mapping[str, str]) -> dict[str, list[str]]:
+    """productUpdate fields moving the product between the collections its base and desired
+    snapshots name (nothing when they name the same)."""
+    base, desired = change.base, change.desired
+    assert base is not None
+    assert desired is not None
+    joining = [title for title in desired.collections if title not in base.collections]
+    leaving = [
+        collection_ids[title]
+        for title in base.collections
+        if title not in desired.collections and title in collection_ids
+    ]
+    return mapping.collection_membership_input(_collection_ids(joining, collection_ids), leaving)
+
+
 def _product_set_work(
-    change: ProductChange, location_ids: Mapping[str, str], *, creating: bool
+    change: ProductChange,
+    location_ids: Mapping[str, str],
+    *,
+    creating: bool,
+    collection_ids: Mapping[str, str] | None = None,
 ) -> Work:
+    """`collection_ids` is used on create only: an update moves collections by productUpdate."""
     desired = change.desired
     assert desired is not None
     known = set(change.remote.variant_ids) if change.remote else set()
     new_skus = None if creating else {v.sku for v in desired.variants if v.sku not in known}
+    collections = _collection_ids(desired.collections, collection_ids or {}) if creating else []
     values = mapping.product_set_input(
         desired,
         location_ids,
         with_metafields=creating,
         stock_for_skus=new_skus,
         variant_ids=change.remote.variant_ids if change.remote else None,
+        collection_ids=collections,
     )
     variables = {
         "identifier": {"handle": desired.handle},
@@ -234,7 +290,9 @@ def _stock_entries(
     return entries
 
 
-def _update_works(change: ProductChange, location_ids: Mapping[str, str]) -> list[Work]:
+def _update_works(
+    change: ProductChange, location_ids: Mapping[str, str], collection_ids: Mapping[str, str]
+) -> list[Work]:
     base, desired, remote = change.base, change.desired, change.remote
     assert base is not None
     assert desired is not None
@@ -244,11 +302,17 @@ def _update_works(change: ProductChange, location_ids: Mapping[str, str]) -> lis
     def add(kind: WorkKind, **values: Any) -> None:
         works.append(Work(change.change_id, change.handle, kind, **values))
 
+    membership = _membership(change, collection_ids)
     structural = _is_structural(base, desired)
     if structural:
         works.append(_product_set_work(change, location_ids, creating=False))
+        if membership:
+            add(
+                WorkKind.PRODUCT_UPDATE,
+                variables={"product": {"id": remote.product_id, **membership}},
+            )
     else:
-        update = mapping.product_update_input(remote.product_id, base, desired)
+        update = {**mapping.product_update_input(remote.product_id, base, desired), **membership}
         if len(update) > 1:
             add(WorkKind.PRODUCT_UPDATE, variables={"product": update})
         variants = [
@@ -278,7 +342,9 @@ def _update_works(change: ProductChange, location_ids: Mapping[str, str]) -> lis
     return works
 
 
-def _naive_works(change: ProductChange, location_ids: Mapping[str, str]) -> list[Work]:
+def _naive_works(
+    change: ProductChange, location_ids: Mapping[str, str], collection_ids: Mapping[str, str]
+) -> list[Work]:
     """A typical script: rewrite the product, then all its variants, then all its stock."""
     base, desired, remote = change.base, change.desired, change.remote
     assert base is not None
@@ -287,6 +353,7 @@ def _naive_works(change: ProductChange, location_ids: Mapping[str, str]) -> list
     empty = ProductSnapshot(handle=desired.handle, title="", status="")
     product = mapping.product_update_input(remote.product_id, empty, desired)
     product["tags"] = list(desired.tags)
+    product.update(_membership(change, collection_ids))
     variants = [
         mapping.variant_update_input(remote.variant_ids[v.sku], mapping.blank_variant(v.sku), v)
         for v in desired.variants
@@ -308,10 +375,17 @@ def _naive_works(change: ProductChange, location_ids: Mapping[str, str]) -> list
 
 
 def works_for(
-    change: ProductChange, location_ids: Mapping[str, str], strategy: Strategy
+    change: ProductChange,
+    location_ids: Mapping[str, str],
+    strategy: Strategy,
+    collection_ids: Mapping[str, str] | None = None,
 ) -> list[Work]:
+    """The works applying `change`; ValueError when it cannot be planned (why, for a person)."""
+    collection_ids = collection_ids or {}
     if change.operation is Operation.CREATE:
-        return [_product_set_work(change, location_ids, creating=True)]
+        return [
+            _product_set_work(change, location_ids, creating=True, collection_ids=collection_ids)
+        ]
     if change.remote is None:
         raise ValueError(f"{change.handle} is not known in the store yet; it cannot be changed")
     if change.operation is Operation.DELETE:
@@ -324,8 +398,8 @@ def works_for(
             )
         ]
     if strategy is Strategy.NAIVE:
-        return _naive_works(change, location_ids)
-    return _update_works(change, location_ids)
+        return _naive_works(change, location_ids, collection_ids)
+    return _update_works(change, location_ids, collection_ids)
 
 
 # Packing ---------------------------------------------------------------------------------------
@@ -464,7 +538,7 @@ def plan_changes(
     unplannable: dict[str, str] = {}
     for change in changes:
         try:
-            works = works_for(change, conditions.location_ids, strategy)
+            works = works_for(change, conditions.location_ids, strategy, conditions.collection_ids)
         except ValueError as exc:
             unplannable[change.change_id] = str(exc)
             continue

@@ -9,17 +9,20 @@ is run again after a crash applies nothing twice.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cowans.db.models import StagedChangeStatus, StoreProduct, SyncStaging
+from cowans.shopify.products import RemoteProduct
 from cowans.sync import snapshots
 from cowans.sync.changes import Operation, ProductChange, RemoteIds
 from cowans.sync.planner import WorkKind
 from cowans.sync.runner import RunReport
+from cowans.sync.snapshots import FieldDiff
+from cowans.sync.three_way import compare, remote_snapshot
 
 PUSH = "push"
 
@@ -146,3 +149,59 @@ def _new_base(
         known.variant_ids = dict(ids.variant_ids)
         known.inventory_item_ids = dict(ids.inventory_item_ids)
     row.shopify_product_id = known.shopify_product_id
+
+
+# The check before a push ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteCheck:
+    """What to do with an approved change, given what Shopify shows now: send `send` (the
+    change, adjusted to leave Shopify's own edits alone), hold it back as a conflict, or
+    nothing at all (`already_done`: a delete of what is gone). `vanished`: an update of a
+    product deleted in Shopify, flagged by a pull delete instead of being recreated."""
+
+    send: ProductChange | None = None
+    conflicts: FieldDiff = field(default_factory=dict)
+    already_done: bool = False
+    vanished: bool = False
+
+
+def check_against_remote(change: ProductChange, remote: RemoteProduct | None) -> RemoteCheck:
+    """Compare an update with the product as Shopify has it now, three ways. A field Shopify
+    changed that the change also changes, differently, is a conflict; one only Shopify changed
+    is kept as Shopify has it (the change is planned from Shopify's state, so stock is set
+    compare-and-set against what is there). Images are not merged: an edit of them in Shopify
+    holds the change back, since re-sending Shopify's own image addresses would add copies."""
+    if change.operation is Operation.CREATE:
+        return RemoteCheck(send=change)
+    if change.operation is Operation.DELETE:
+        return RemoteCheck(already_done=True) if remote is None else RemoteCheck(send=change)
+    if remote is None:
+        return RemoteCheck(vanished=True)
+    assert change.base is not None
+    assert change.desired is not None
+    theirs = remote_snapshot(remote, change.base)
+    compared = compare(change.base, change.desired, theirs)
+    conflicts = dict(compared.conflicts)
+    if "images" in compared.remote_changed and "images" not in conflicts:
+        conflicts["images"] = {
+            "old": snapshots.fields_of(change.base)["images"],
+            "new": snapshots.fields_of(change.desired)["images"],
+            "remote": compared.remote_changed["images"],
+        }
+    if conflicts:
+        return RemoteCheck(conflicts=conflicts)
+    ids = RemoteIds(
+        remote.id,
+        {v.sku: v.id for v in remote.variants if v.sku},
+        {v.sku: v.inventory_item_id for v in remote.variants if v.sku},
+    )
+    return RemoteCheck(
+        send=replace(
+            change,
+            desired=snapshots.with_fields(change.desired, compared.remote_only, theirs),
+            base=snapshots.with_fields(change.base, compared.remote_changed, theirs),
+            remote=ids,
+        )
+    )

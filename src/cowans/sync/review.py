@@ -2,8 +2,9 @@
 
 A decision only moves a change that has not reached Shopify: pending changes can be approved or
 rejected, approved ones rejected again (until a push applies them), conflicts approved only
-with a resolution for each conflicting field. Who decided and when is kept on the row; the
-request's audit entry lists the ids.
+with a resolution for each conflicting field. A decision on a pull change, or a resolution, is
+carried out at once (see `settle`). Who decided and when is kept on the row; the request's
+audit entry lists the ids.
 """
 
 from collections.abc import Mapping, Sequence
@@ -17,8 +18,10 @@ from sqlalchemy.orm import Session
 from cowans.db.models import StagedChangeStatus, SyncStaging
 from cowans.errors import InvalidInput
 from cowans.sync.errors import SyncErrorCode
+from cowans.sync.settle import resolve_conflict, settle_pull
 
 MAX_PAGE = 500
+PULL = "pull"
 DECIDABLE = {
     "approve": (StagedChangeStatus.PENDING, StagedChangeStatus.CONFLICT),
     "reject": (
@@ -73,6 +76,7 @@ class Decisions:
     unresolved_conflicts: int = 0
     skipped: int = 0
     ids: list[int] = field(default_factory=list)
+    store_ids: set[int] = field(default_factory=set)
 
 
 Resolution = str | Mapping[str, Any]
@@ -96,18 +100,30 @@ def decide(
             outcome.skipped += 1
             continue
         if decision == "reject":
+            if row.direction == PULL:
+                settle_pull(session, row, approved=False, user_id=user_id)
             row.status, row.approved_by, row.approved_at = StagedChangeStatus.REJECTED, user_id, now
             outcome.rejected += 1
         elif row.status is StagedChangeStatus.CONFLICT:
-            if not _resolve(row, (resolutions or {}).get(str(row.id))):
+            resolution = (resolutions or {}).get(str(row.id))
+            if not resolve_conflict(session, row, resolution, user_id):
                 outcome.unresolved_conflicts += 1
                 continue
+            nothing_to_send = row.status is StagedChangeStatus.APPLIED
             _approve(row, user_id, now)
+            if nothing_to_send:
+                row.status = StagedChangeStatus.APPLIED
+            outcome.approved += 1
+        elif row.direction == PULL:
+            settle_pull(session, row, approved=True, user_id=user_id)
+            _approve(row, user_id, now)
+            row.status, row.applied_at = StagedChangeStatus.APPLIED, now
             outcome.approved += 1
         else:
             _approve(row, user_id, now)
             outcome.approved += 1
         outcome.ids.append(row.id)
+        outcome.store_ids.add(row.store_id)
     session.flush()
     return outcome
 
@@ -141,28 +157,3 @@ def _selected(
     raise InvalidInput(
         SyncErrorCode.NOTHING_SELECTED, "Name the changes (ids) or choose all_pending."
     )
-
-
-def _resolve(row: SyncStaging, resolution: Mapping[str, Resolution] | None) -> bool:
-    """Settle each conflicting field: `local` keeps ours, `remote` takes Shopify's,
-    `{"value": v}` sets v. False when any field is left unsettled."""
-    if not resolution or not set(row.conflict_fields or []) <= set(resolution):
-        return False
-    changes = {name: dict(change) for name, change in (row.changes or {}).items()}
-    for name in row.conflict_fields:
-        choice = resolution[name]
-        change = changes.setdefault(name, {})
-        if choice == "local":
-            pass
-        elif choice == "remote":
-            change["new"] = change.get("remote")
-        elif isinstance(choice, Mapping) and "value" in choice:
-            change["new"] = choice["value"]
-        else:
-            raise InvalidInput(
-                SyncErrorCode.INVALID_RESOLUTION,
-                f"Change {row.id}, field {name}: resolve with local, remote or {{'value': ...}}.",
-            )
-        change["resolution"] = choice if isinstance(choice, str) else "value"
-    row.changes = changes
-    return True

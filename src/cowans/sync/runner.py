@@ -1,9 +1,16 @@
 """Running a plan against a store, work by work, and saying what happened to each.
 
-Steps of one phase run concurrently (a bounded number at a time), phases one after another.
-A failed request fails only its works; a batch that Shopify refused as a whole because of some of
-its entries (stale stock, an invalid metafield: those mutations are atomic) is sent again
-without them, so one bad product never holds up 249 good ones.
+Steps of one phase run concurrently on an elastic worker pool (cowans.sync.engine: between
+`min_workers` and `max_workers`, following Shopify's bucket), phases one after another, so
+structure exists before its fields and stock are set. A failed request fails only its works; a
+batch that Shopify refused as a whole because of some of its entries (stale stock, an invalid
+metafield: those mutations are atomic) is sent again without them, so one bad product never
+holds up 249 good ones.
+
+A worker awaits `on_step` after each step before it takes the next, so the caller can persist
+the outcomes while nothing else is sent for them. `should_stop` is asked before each step
+starts: once it says yes, the steps in flight finish and every work never sent is listed in
+`RunReport.not_run`, so its change can stay approved for the next run.
 """
 
 import asyncio
@@ -13,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cowans.shopify.bulk import DEFAULT_POLL, BulkLineResult, PollPolicy, run_bulk_mutation
-from cowans.shopify.client import ShopifyClient
+from cowans.shopify.client import Backoff, ShopifyClient
 from cowans.shopify.documents import Document, load
 from cowans.shopify.errors import ShopifyError
+from cowans.sync.engine import ElasticPool, ScalingPolicy, current_worker
+from cowans.sync.monitor import SyncPerformanceMonitor
 from cowans.sync.planner import (
     DOCUMENTS,
     Plan,
@@ -46,6 +55,13 @@ class RunReport:
     requests: int = 0
     points: float = 0.0
     seconds: float = 0.0
+    # Works never sent because the run was told to stop: their changes are not done.
+    not_run: list[Work] = field(default_factory=list)
+    peak_workers: int = 0
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.not_run)
 
     def failed_changes(self) -> dict[str, list[str]]:
         failed: dict[str, list[str]] = {}
@@ -54,9 +70,14 @@ class RunReport:
                 failed.setdefault(outcome.work.change_id, []).append(outcome.error or "failed")
         return failed
 
+    def not_run_changes(self) -> set[str]:
+        """Changes with at least one work never sent (some of their works may have run)."""
+        return {work.change_id for work in self.not_run}
+
     def succeeded_changes(self) -> set[str]:
-        failed = self.failed_changes()
-        return {o.work.change_id for o in self.outcomes if o.work.change_id not in failed}
+        """Changes all of whose works ran and succeeded."""
+        unfinished = self.failed_changes().keys() | self.not_run_changes()
+        return {o.work.change_id for o in self.outcomes if o.work.change_id not in unfinished}
 
 
 BulkMutationRunner = Callable[
@@ -76,6 +97,8 @@ def polling_bulk_runner(poll: PollPolicy = DEFAULT_POLL) -> BulkMutationRunner:
 
 
 OutcomeListener = Callable[[WorkOutcome], None]
+StepHook = Callable[[Step, list[WorkOutcome]], Awaitable[None]]
+StopCheck = Callable[[], bool]
 
 
 def _user_errors(payload: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -116,51 +139,129 @@ def _judge(work: Work, payload: dict[str, Any] | None, share: float) -> WorkOutc
     return WorkOutcome(work, True, None, share, payload)
 
 
+def _pool_bounds(
+    concurrency: int | None, min_workers: int | None, max_workers: int | None
+) -> tuple[int, int]:
+    """`concurrency=N` is a fixed pool (min = max = N); otherwise min defaults to 1 and max to
+    4, or to min when only min is given."""
+    if concurrency is not None:
+        if min_workers is not None or max_workers is not None:
+            raise ValueError("give either concurrency or min_workers/max_workers, not both")
+        return concurrency, concurrency
+    if min_workers is None and max_workers is None:
+        return 4, 4
+    low = min_workers or 1
+    return low, max_workers or max(low, 4)
+
+
 class PlanRunner:
     def __init__(
         self,
         client: ShopifyClient,
         *,
-        concurrency: int = 4,
+        concurrency: int | None = None,
+        min_workers: int | None = None,
+        max_workers: int | None = None,
         pause_seconds: float = 0.0,
         bulk: BulkMutationRunner | None = None,
         listener: OutcomeListener | None = None,
+        monitor: SyncPerformanceMonitor | None = None,
+        on_step: StepHook | None = None,
+        should_stop: StopCheck | None = None,
+        scaling: ScalingPolicy | None = None,
+        tick_seconds: float = 0.1,
     ) -> None:
         self.client = client
-        self.concurrency = concurrency
+        self.min_workers, self.max_workers = _pool_bounds(concurrency, min_workers, max_workers)
+        if not 1 <= self.min_workers <= self.max_workers:
+            raise ValueError(
+                f"workers must be 1 <= min <= max, not {self.min_workers}..{self.max_workers}"
+            )
         self.pause_seconds = pause_seconds
         self.bulk = bulk or polling_bulk_runner()
         self.listener = listener
+        self.monitor = monitor
+        self.on_step = on_step
+        self.should_stop = should_stop
+        self.scaling = scaling or ScalingPolicy()
+        self.tick_seconds = tick_seconds
 
     async def run(self, plan: Plan) -> RunReport:
+        """Run the plan's phases in order on one pool; a NAIVE plan one step at a time."""
         started, requests, points = (
             time.monotonic(),
             self.client.stats.requests,
             self.client.stats.points_spent,
         )
+        monitor = self.monitor or SyncPerformanceMonitor()
+        low, high = (
+            (1, 1) if plan.strategy is Strategy.NAIVE else (self.min_workers, self.max_workers)
+        )
+        monitor.run_started(plan, self.client.stats, self.client.throttle, low, high)
+        pool = ElasticPool(
+            low,
+            high,
+            self.client.throttle,
+            monitor,
+            policy=self.scaling,
+            tick_seconds=self.tick_seconds,
+        )
+
+        def heard(backoff: Backoff) -> None:
+            pool.signal(backoff.cause)
+            monitor.backoff(current_worker(), backoff)
+
         report = RunReport()
-        for phase in sorted({step.phase for step in plan.steps}):
-            steps = [step for step in plan.steps if step.phase == phase]
-            report.outcomes += await self._run_phase(steps, ordered=plan.strategy is Strategy.NAIVE)
+        self.client.backoff_listeners.append(heard)
+        try:
+            for phase in sorted({step.phase for step in plan.steps}):
+                steps = [step for step in plan.steps if step.phase == phase]
+                await self._run_phase(steps, pool, monitor, report)
+        finally:
+            self.client.backoff_listeners.remove(heard)
+        monitor.not_run(report.not_run)
         report.requests = self.client.stats.requests - requests
         report.points = self.client.stats.points_spent - points
         report.seconds = time.monotonic() - started
+        report.peak_workers = pool.peak
+        monitor.run_finished()
         return report
 
-    async def _run_phase(self, steps: list[Step], *, ordered: bool) -> list[WorkOutcome]:
-        if ordered or self.concurrency <= 1:
-            outcomes: list[WorkOutcome] = []
-            for step in steps:
-                outcomes += await self.run_step(step)
-            return outcomes
-        gate = asyncio.Semaphore(self.concurrency)
+    async def _run_phase(
+        self,
+        steps: list[Step],
+        pool: ElasticPool,
+        monitor: SyncPerformanceMonitor,
+        report: RunReport,
+    ) -> None:
+        """Run one phase's steps; outcomes go into the report in the plan's order."""
+        results: dict[int, list[WorkOutcome]] = {}
 
-        async def gated(step: Step) -> list[WorkOutcome]:
-            async with gate:
-                return await self.run_step(step)
+        async def run_one(worker_id: int, step: Step) -> None:
+            monitor.step_started(worker_id, step)
+            began = time.monotonic()
+            outcomes = await self.run_step(step)
+            monitor.step_finished(worker_id, step, outcomes, time.monotonic() - began)
+            results[id(step)] = outcomes
+            try:
+                if self.on_step is not None:
+                    await self.on_step(step, outcomes)
+            finally:
+                monitor.step_released(worker_id)
+            monitor.report()
+            if self.pause_seconds:
+                await asyncio.sleep(self.pause_seconds)
 
-        results = await asyncio.gather(*(gated(step) for step in steps))
-        return [outcome for result in results for outcome in result]
+        def stop_now() -> bool:
+            if self.should_stop is not None and self.should_stop():
+                monitor.stopping()
+                return True
+            return False
+
+        left = steps if pool.stopped else await pool.run(steps, run_one, stop_now)
+        for step in steps:
+            report.outcomes += results.get(id(step), [])
+        report.not_run += [work for step in left for work in step.works]
 
     async def run_step(self, step: Step) -> list[WorkOutcome]:
         if step.is_bulk:
@@ -172,8 +273,6 @@ class PlanRunner:
         for outcome in outcomes:
             if self.listener is not None:
                 self.listener(outcome)
-        if self.pause_seconds:
-            await asyncio.sleep(self.pause_seconds)
         return outcomes
 
     async def _execute(

@@ -4,7 +4,7 @@ The staging compares a product's desired snapshot (from the catalog, with Xoroso
 names mapped to the store's) with its base (what the store had when this system last pushed or
 confirmed it), field by field. Fields are flat names a person can read in a review:
 `title`, `tags`, `variants.<sku>.price`, `variants.<sku>.inventory.<location>`,
-`metafields.<namespace>.<key>`, `images`. Values are JSON-ready (prices as strings).
+`metafields.<namespace>.<key>`, `images`, `collections`. Values are JSON-ready (prices as strings).
 """
 
 import json
@@ -22,6 +22,8 @@ from cowans.catalog.snapshot import (
 from cowans.db.models import Product
 
 SPECIFICATION_NAMESPACE = "custom"
+# A metafield set by hand to a value without a known type: the type Shopify would guess.
+DEFAULT_TYPE = "single_line_text_field"
 PRODUCT_FIELDS = (
     "title",
     "body_html",
@@ -80,6 +82,7 @@ def desired_snapshot(product: Product, location_map: Mapping[str, str]) -> Produ
             MetafieldSnapshot(m.namespace, m.key, m.type, _metafield_value(m.value))
             for m in product.metafields
         ),
+        collections=(product.product_type,) if product.product_type else (),
     )
 
 
@@ -126,11 +129,19 @@ def from_json(data: Mapping[str, Any]) -> ProductSnapshot:
         variants=tuple(_variant_from_json(v) for v in data.get("variants", ())),
         images=tuple(ImageSnapshot(i["src"], i.get("alt", "")) for i in data.get("images", ())),
         metafields=tuple(MetafieldSnapshot(**m) for m in data.get("metafields", ())),
+        collections=tuple(data.get("collections", ())),
     )
 
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def parsed_variant_value(attribute: str, value: Any) -> Any:
+    """A variant field's flat value (prices travel as strings) as a snapshot holds it."""
+    if attribute in ("price", "compare_at_price", "weight_grams"):
+        return _decimal(value)
+    return value
 
 
 def _variant_from_json(data: Mapping[str, Any]) -> VariantSnapshot:
@@ -157,6 +168,7 @@ def fields_of(snapshot: ProductSnapshot | None) -> Fields:
     fields: Fields = {name: getattr(snapshot, name) for name in PRODUCT_FIELDS}
     fields["tags"] = sorted(snapshot.tags)
     fields["images"] = [[image.src, image.alt] for image in snapshot.images]
+    fields["collections"] = sorted(snapshot.collections)
     for metafield in snapshot.metafields:
         fields[f"metafields.{metafield.namespace}.{metafield.key}"] = metafield.value
     for variant in snapshot.variants:
@@ -182,3 +194,64 @@ def diff(before: Fields, after: Fields) -> FieldDiff:
         for name in sorted(before.keys() | after.keys())
         if before.get(name) != after.get(name)
     }
+
+
+def with_fields(
+    snapshot: ProductSnapshot,
+    values: Mapping[str, Any],
+    source: ProductSnapshot | None = None,
+) -> ProductSnapshot:
+    """The snapshot with some flat fields (names of `fields_of`) set to other values; None
+    removes a metafield, a stock level or a variant field's value. A metafield that is new to
+    the snapshot takes its type from `source` (the snapshot the value came from)."""
+    data = to_json(snapshot)
+    types = {
+        (m.namespace, m.key): m.type for m in (source.metafields if source is not None else ())
+    }
+    for name, value in values.items():
+        _set_field(data, name, value, types)
+    return from_json(data)
+
+
+def _set_field(
+    data: dict[str, Any], name: str, value: Any, types: Mapping[tuple[str, str], str]
+) -> None:
+    head, _, rest = name.partition(".")
+    if head == "variants":
+        sku, _, attribute = rest.partition(".")
+        _set_variant_field(data, sku, attribute, value)
+    elif head == "metafields":
+        namespace, _, key = rest.partition(".")
+        same = [m for m in data["metafields"] if (m["namespace"], m["key"]) == (namespace, key)]
+        kept = [m for m in data["metafields"] if m not in same]
+        if value is not None:
+            type_ = same[0]["type"] if same else types.get((namespace, key), DEFAULT_TYPE)
+            kept.append({"namespace": namespace, "key": key, "type": type_, "value": value})
+        data["metafields"] = kept
+    elif name == "images":
+        data["images"] = [{"src": src, "alt": alt} for src, alt in value or ()]
+    elif name in ("tags", "collections"):
+        data[name] = sorted(value or ())
+    elif name in PRODUCT_FIELDS:
+        data[name] = value
+    else:
+        raise ValueError(f"unknown snapshot field {name}")
+
+
+def _set_variant_field(data: dict[str, Any], sku: str, attribute: str, value: Any) -> None:
+    variant = next((v for v in data["variants"] if v["sku"] == sku), None)
+    if variant is None:
+        if value is None:
+            return
+        variant = {"sku": sku, "inventory": {}}
+        data["variants"].append(variant)
+    if attribute.startswith("inventory."):
+        location = attribute.removeprefix("inventory.")
+        if value is None:
+            variant["inventory"].pop(location, None)
+        else:
+            variant["inventory"][location] = int(value)
+    elif attribute in VARIANT_FIELDS:
+        variant[attribute] = value
+    else:
+        raise ValueError(f"unknown variant field {attribute}")

@@ -36,7 +36,14 @@ from cowans.sync.errors import SyncErrorCode
 CHUNK = 500
 PUSH = "push"
 # Push changes that have not reached the store yet; restaging replaces or withdraws them.
-OPEN = (StagedChangeStatus.PENDING, StagedChangeStatus.APPROVED, StagedChangeStatus.FAILED)
+OPEN = (
+    StagedChangeStatus.PENDING,
+    StagedChangeStatus.APPROVED,
+    StagedChangeStatus.FAILED,
+    StagedChangeStatus.CONFLICT,
+)
+# What a pull or a resolution adds to a change's fields; restaging compares without them.
+ANNOTATIONS = ("remote", "resolution")
 
 
 @dataclass
@@ -184,7 +191,7 @@ def _stage_product(
         return
     if (
         previous is not None
-        and previous.changes == changes
+        and _plain(previous.changes) == changes
         and previous.operation_type == operation
     ):
         result.kept += 1
@@ -211,6 +218,13 @@ def _stage_product(
     result.staged += 1
     result.operations[operation] += 1
     result.auto_approved += bool(rule)
+
+
+def _plain(changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {key: value for key, value in change.items() if key not in ANNOTATIONS}
+        for name, change in (changes or {}).items()
+    }
 
 
 def _difference(

@@ -1,5 +1,6 @@
-"""Collections: the `collections`/`collection` queries, the Collection fields that need code,
-collectionCreate (manual collections only) and the asynchronous collectionAddProductsV2."""
+"""Collections: the `collections`/`collection`/`collectionByIdentifier` queries, a product's
+`collections`, the Collection fields that need code, collectionCreate (manual collections only)
+and the asynchronous collectionAddProductsV2."""
 
 import asyncio
 from collections.abc import Callable
@@ -59,6 +60,42 @@ def resolve_collections(_root: Any, info: GraphQLResolveInfo, **args: Any) -> An
 def resolve_collection(_root: Any, info: GraphQLResolveInfo, id: str) -> Collection | None:
     found = find_node(shop_of(info).data, id)
     return found if getattr(found, "kind", None) == "Collection" else None
+
+
+@resolver("QueryRoot", "collectionByIdentifier")
+def resolve_collection_by_identifier(
+    _root: Any, info: GraphQLResolveInfo, identifier: dict[str, Any]
+) -> Collection | None:
+    """A direct read by id, handle or unique metafield value: unlike a `collections` search it
+    never lags behind a collection just created."""
+    data = shop_of(info).data
+    if identifier.get("id"):
+        return resolve_collection(None, info, identifier["id"])
+    if identifier.get("handle"):
+        wanted = identifier["handle"]
+        return next((c for c in data.collections.values() if c.handle == wanted), None)
+    custom = identifier.get("customId")
+    if custom:
+        key = (custom.get("namespace") or "custom", custom["key"])
+        return next(
+            (
+                c
+                for c in data.collections.values()
+                if key in c.metafields and c.metafields[key].value == custom["value"]
+            ),
+            None,
+        )
+    return None
+
+
+@resolver("Product", "collections")
+def resolve_product_collections(product: Product, info: GraphQLResolveInfo, **args: Any) -> Any:
+    """The collections holding the product, filtered by `query` like the `collections` root."""
+    data = shop_of(info).data
+    collections = [data.collections[n] for n in product.collection_numbers if n in data.collections]
+    found = parse(args.get("query"), collection_fields(), "title").filter(collections)
+    sort_value = COLLECTION_SORTS.get(args.get("sortKey") or "ID") or (lambda c: c.number)
+    return page(found, args, sort_value)
 
 
 # Collection fields ------------------------------------------------------------------------------

@@ -219,13 +219,6 @@ def resolve_featured_media(product: Product, _info: GraphQLResolveInfo) -> Any:
     return product.media[0] if product.media else None
 
 
-@resolver("Product", "collections")
-def resolve_product_collections(product: Product, info: GraphQLResolveInfo, **args: Any) -> Any:
-    data = shop_of(info).data
-    collections = [data.collections[n] for n in product.collection_numbers if n in data.collections]
-    return page(collections, args, lambda c: c.number)
-
-
 @resolver("Product", "inCollection")
 def resolve_in_collection(product: Product, info: GraphQLResolveInfo, id: str) -> bool:
     collection = _typed(info, id, "Collection")

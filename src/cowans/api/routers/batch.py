@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cowans.api.deps import Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
 from cowans.catalog.editing import STATUSES
 from cowans.catalog.queries import ProductFilter
-from cowans.db.models import JobState, SyncJob
-from cowans.errors import NotFound
+from cowans.db.models import JobState, Role, SyncJob
+from cowans.errors import NotFound, PermissionDenied
 from cowans.jobs import batch, store
 from cowans.jobs.batch_export import export_path
 from cowans.sources.product_csv import MEDIA_TYPES, Format
@@ -81,7 +81,12 @@ class BatchIn(BaseModel):
         Field(description="Export only; csv by default."),
     ] = None
     push: Annotated[
-        bool, Field(description="Not available yet: arrives with the sync engine (422).")
+        bool,
+        Field(
+            description="Update and delete only, approvers only: stage the batch's changes, "
+            "approve them as yours and push them to every active store (one push job each, "
+            "named in the batch's result)."
+        ),
     ] = False
     priority: Literal["high", "normal", "low"] = "normal"
 
@@ -120,6 +125,7 @@ class BatchStatus(BaseModel):
     failed: int
     errors: list[BatchError]
     result_url: str | None
+    push_jobs: list[int] = []  # the push jobs a batch with `push` started, one per store
     format: str | None
     phase: str
     error: str | None
@@ -159,6 +165,7 @@ def _status(session: Any, job: SyncJob) -> BatchStatus:
         failed=job.failed,
         errors=[BatchError(**error) for error in batch.errors_of(session, job)],
         result_url=_result_url(job),
+        push_jobs=list((job.result or {}).get("push_jobs") or []),
         format=(job.config or {}).get("format"),
         phase=job.phase,
         error=job.error,
@@ -175,6 +182,11 @@ def process(
     body: BatchIn, request: Request, principal: Editor, session: SessionDep, jobs: JobsDep
 ) -> BatchStarted:
     """Start a batch over `product_ids` or a `filter`; follow it at `/api/batch/status/{id}`."""
+    if body.push and not principal.user.role.includes(Role.APPROVER):
+        raise PermissionDenied(
+            batch.BatchErrorCode.PUSH_NOT_ALLOWED,
+            "Pushing approves the batch's changes: it takes the approver role.",
+        )
     job = batch.start_batch(session, body.request(), principal.user.id, body.priority)
     jobs.submit(session, job)
     audit(

@@ -1,18 +1,22 @@
-"""Enhanced sync API (`enhanced_sync_api`): the review side of Pull -> Review -> Push: staged
-changes by status, and approving or rejecting them. Pull and push arrive with the engine."""
+"""Enhanced sync API (`enhanced_sync_api`): Pull -> Review -> Push. Pulling stages what
+changed in Shopify, reviewing approves, rejects and resolves conflicts, pushing sends the
+approved changes."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from cowans.api.deps import Approver, JobsDep, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
 from cowans.api.routers.sync import PushConfig, Started, staged, start_push
 from cowans.api.schemas import StagedPage
 from cowans.db.models import StagedChangeStatus, Store, SyncStaging
+from cowans.jobs.pull import create_pull_job
+from cowans.jobs.staged_events import staged_changed
 from cowans.sync.review import StagedFilter, decide
+from cowans.sync.staging import resolve_store
 
 router = APIRouter(prefix="/api/enhanced-sync", tags=["enhanced sync"])
 
@@ -94,7 +98,12 @@ class DecisionOut(BaseModel):
 
 @router.post("/approve-changes", response_model=DecisionOut)
 def approve_changes(
-    body: DecisionIn, request: Request, principal: Approver, session: SessionDep
+    body: DecisionIn,
+    request: Request,
+    principal: Approver,
+    session: SessionDep,
+    jobs: JobsDep,
+    after: BackgroundTasks,
 ) -> DecisionOut:
     """Approve or reject the changes named by `ids`, or all pending ones (optionally of one
     direction, operation or store). Conflicts need a resolution per conflicting field."""
@@ -110,6 +119,9 @@ def approve_changes(
         resolutions=body.resolutions,
     )
     audit(request, decision=body.decision, ids=outcome.ids[:1000], count=len(outcome.ids))
+    session.flush()
+    for store_id in sorted(outcome.store_ids):
+        after.add_task(jobs.events.publish, staged_changed(session, store_id, "decided"))
     return DecisionOut(
         approved=outcome.approved,
         rejected=outcome.rejected,
@@ -138,4 +150,32 @@ def shopify_up(
     """Push the approved changes (those of `ids` only, when given)."""
     job = start_push(session, jobs, settings, principal, body.store_id, body.config, body.ids)
     audit(request, job_id=job.id, store_id=job.store_id)
+    return Started(job_id=job.id)
+
+
+class ShopifyDownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: int | None = None
+    modified_since: datetime | None = None
+    full: bool = False
+    priority: Literal["high", "normal", "low"] = "normal"
+
+
+@router.post("/shopify-down", response_model=Started, status_code=202)
+def shopify_down(
+    body: ShopifyDownIn, request: Request, principal: Editor, session: SessionDep, jobs: JobsDep
+) -> Started:
+    """Pull from Shopify and stage what changed there: the whole store (`full`), what changed
+    since `modified_since`, or by default what changed since the store's last pull."""
+    store = resolve_store(session, body.store_id)
+    params: dict[str, Any] = {"full": body.full, "priority": body.priority, "reason": "request"}
+    if body.modified_since is not None:
+        since = body.modified_since
+        params["modified_since"] = (
+            since if since.tzinfo else since.replace(tzinfo=UTC)
+        ).isoformat()
+    job = create_pull_job(session, store, params, principal.user.id)
+    jobs.submit(session, job)
+    audit(request, job_id=job.id, store_id=store.id, full=body.full)
     return Started(job_id=job.id)

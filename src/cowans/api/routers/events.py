@@ -16,8 +16,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from cowans.auth.service import authenticate
 from cowans.db.models import Import, JobState, SyncJob
+from cowans.db.session import read_only
 from cowans.errors import DomainError
 from cowans.jobs import store
+from cowans.jobs.context import metrics_event
 from cowans.jobs.events import Event, SubscriberOverflow, Subscription
 from cowans.jobs.workers import list_workers
 from cowans.sources.imports import import_view
@@ -85,6 +87,7 @@ async def _until_closed(websocket: WebSocket) -> None:
 def _snapshot(websocket: WebSocket) -> list[Event]:
     app = websocket.app
     with app.state.session_factory() as session:
+        read_only(session)
         live = select(SyncJob).where(SyncJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
         recent = select(SyncJob).order_by(SyncJob.id.desc()).limit(RECENT_JOBS)
         jobs = {job.id: job for job in session.scalars(live)}
@@ -97,6 +100,11 @@ def _snapshot(websocket: WebSocket) -> list[Event]:
             for job in sorted(jobs.values(), key=lambda job: job.id)
         ]
         events += [{"type": "import.progress", "import": import_view(r)} for r in running_imports]
+        events += [
+            metrics_event(job.id, job.kind, job.store_id, job.metrics)
+            for job in sorted(jobs.values(), key=lambda job: job.id)
+            if job.state is JobState.RUNNING and job.metrics
+        ]
     stale_after = app.state.settings.job_stale_after_seconds
     events += [
         {"type": "worker.state", "worker": worker}

@@ -22,6 +22,8 @@ from sqlalchemy import func, select
 
 from cowans.db.base import utcnow
 from cowans.db.models import JobState, SyncJob
+from cowans.db.session import read_only
+from cowans.jobs.push import KIND as PUSH_KIND
 from cowans.jobs.workers import list_workers
 
 router = APIRouter(tags=["health"])
@@ -35,10 +37,12 @@ class _JobsCollector:
 
     def collect(self) -> Iterator[Metric]:
         with self.app.state.session_factory() as session:
+            read_only(session)
             yield from _job_states(session)
             yield from _items(session)
             yield from _durations(session)
             yield from _heartbeats(session)
+            yield from _running_syncs(session)
         yield from _queue(self.app)
         yield from _workers(self.app)
 
@@ -99,6 +103,71 @@ def _heartbeats(session: Any) -> Iterator[Metric]:
     yield age
 
 
+# The running syncs' figures (SyncJob.metrics, from cowans.sync.monitor): name, help, and the
+# path to the figure in a snapshot. Gauges, since each push starts again from zero.
+SYNC_GAUGES = (
+    (
+        "cowans_sync_items_per_second",
+        "Changes a running push processes per second.",
+        ("items_per_second",),
+    ),
+    ("cowans_sync_workers_active", "Workers in a running push's pool.", ("workers", "active")),
+    (
+        "cowans_sync_workers_busy",
+        "Workers of a running push with a step in flight.",
+        ("workers", "busy"),
+    ),
+    (
+        "cowans_sync_utilization",
+        "Busy time over pool time of a running push's workers.",
+        ("utilization",),
+    ),
+    ("cowans_sync_error_rate", "Failed over processed changes of a running push.", ("error_rate",)),
+    (
+        "cowans_sync_cost_spent_points",
+        "Shopify cost points a running push has spent.",
+        ("cost_spent",),
+    ),
+    ("cowans_sync_queued_items", "Changes a running push has still to process.", ("queued",)),
+    (
+        "cowans_sync_throttle_available_points",
+        "Points in the store's Shopify bucket, as last known by the running push.",
+        ("throttle", "currently_available"),
+    ),
+)
+
+
+def _running_syncs(session: Any) -> Iterator[Metric]:
+    """Figures of each store's running push (its latest, should there be several)."""
+    rows = session.execute(
+        select(SyncJob.store_id, SyncJob.metrics)
+        .where(SyncJob.kind == PUSH_KIND, SyncJob.state == JobState.RUNNING)
+        .order_by(SyncJob.id)
+    )
+    latest = {str(store_id): metrics or {} for store_id, metrics in rows}
+    for name, documentation, path in SYNC_GAUGES:
+        gauge = GaugeMetricFamily(name, documentation, labels=["store"])
+        for store, metrics in sorted(latest.items()):
+            value = _figure(metrics, path)
+            if value is not None:
+                gauge.add_metric([store], value)
+        yield gauge
+    retries = GaugeMetricFamily(
+        "cowans_sync_retries", "Retries of a running push, by cause.", labels=["store", "cause"]
+    )
+    for store, metrics in sorted(latest.items()):
+        for cause, count in sorted((metrics.get("retries") or {}).items()):
+            retries.add_metric([store, cause], count)
+    yield retries
+
+
+def _figure(metrics: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    value: Any = metrics
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _queue(app: Any) -> Iterator[Metric]:
     depth = GaugeMetricFamily("cowans_queue_depth", "Messages waiting in the job queue.")
     depth.add_metric([], app.state.jobs.huey.pending_count())
@@ -132,7 +201,8 @@ def _workers(app: Any) -> Iterator[Metric]:
 
 @router.get("/metrics", include_in_schema=True)
 def metrics(request: Request) -> Response:
-    """Prometheus text format. Aggregates only: no names, ids or secrets."""
+    """Prometheus text format. Aggregates only: no names or secrets (a sync's figures are
+    labelled with its store's id)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_JobsCollector(request.app))  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,7 +1,10 @@
 """The Shopify stores the catalog publishes to, and their connection test.
 
 Access tokens are write-only: accepted as `SecretStr` (so even an accidental repr of a request
-body hides them), stored encrypted, and answered only as `has_access_token`. The rules for each
+body hides them), stored encrypted, and answered only as `has_access_token`. Webhook secrets
+likewise (`has_webhook_secret`). A store with a webhook secret is subscribed to the webhooks the
+pull listens to when it is created, given a secret, or its connection is tested; a failure to
+subscribe is reported in `webhooks`, never a failure of the request. The rules for each
 field live in `cowans.shopify.stores`; the schemas here only check shapes and sizes.
 """
 
@@ -16,6 +19,7 @@ from cowans.api.deps import Admin, Approver, SessionDep, SettingsDep, Viewer, au
 from cowans.config import Settings
 from cowans.db.models import Store
 from cowans.shopify import stores
+from cowans.shopify.webhooks import WEBHOOK_TOPICS
 from cowans.sync.approval import checked_rules
 
 router = APIRouter(prefix="/api/shopify/stores", tags=["stores"])
@@ -46,6 +50,10 @@ class StoreCreate(BaseModel):
         Field(description="The full GraphQL endpoint; default Shopify's for the shop."),
     ] = None
     location_map: LocationMap | None = None
+    webhook_secret: Annotated[
+        Token | None,
+        Field(description="The app's client secret, which Shopify signs webhooks with."),
+    ] = None
 
 
 class StoreUpdate(BaseModel):
@@ -60,10 +68,32 @@ class StoreUpdate(BaseModel):
     admin_url: AdminUrl | None = None
     location_map: LocationMap | None = None
     is_active: bool | None = None
+    webhook_secret: Token | None = None
+
+
+class WebhooksOut(BaseModel):
+    """The topics Shopify delivers to `callback_url` for this store, and, in the answer to a
+    request that tried to subscribe, why that failed (`error_code`: `webhook_secret_missing`,
+    `shopify_webhook_subscription_refused`, or a connection test's code)."""
+
+    subscribed: list[str]
+    callback_url: str
+    error: str | None = None
+    error_code: str | None = None
+
+    @classmethod
+    def of(cls, setup: stores.WebhookSetup) -> "WebhooksOut":
+        return cls(
+            subscribed=list(setup.subscribed),
+            callback_url=setup.callback_url,
+            error=setup.error,
+            error_code=setup.error_code,
+        )
 
 
 class StoreOut(BaseModel):
-    """Never the token: `has_access_token` says whether one is set, nothing more."""
+    """Never the token nor the webhook secret: `has_access_token` and `has_webhook_secret` say
+    whether one is set, nothing more."""
 
     id: int
     name: str
@@ -75,6 +105,8 @@ class StoreOut(BaseModel):
     plan: str
     is_active: bool
     has_access_token: bool
+    has_webhook_secret: bool
+    webhooks: WebhooksOut
     approval_rules: list[dict[str, Any]]
     last_pull_at: datetime | None
     last_push_at: datetime | None
@@ -82,7 +114,9 @@ class StoreOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, store: Store, settings: Settings) -> "StoreOut":
+    def of(
+        cls, store: Store, settings: Settings, webhooks: stores.WebhookSetup | None = None
+    ) -> "StoreOut":
         return cls(
             id=store.id,
             name=store.name,
@@ -94,6 +128,8 @@ class StoreOut(BaseModel):
             plan=store.plan,
             is_active=store.is_active,
             has_access_token=bool(store.access_token),
+            has_webhook_secret=bool(store.webhook_secret),
+            webhooks=WebhooksOut.of(webhooks or stores.webhook_state(store, settings)),
             approval_rules=list(store.approval_rules or []),
             last_pull_at=store.last_pull_at,
             last_push_at=store.last_push_at,
@@ -121,9 +157,13 @@ class ConnectionTestOut(BaseModel):
     error: str | None
     error_code: str | None
     elapsed_ms: float
+    # After a successful test: the store's webhook subscriptions, made if missing.
+    webhooks: WebhooksOut | None = None
 
     @classmethod
-    def of(cls, outcome: stores.ConnectionTest) -> "ConnectionTestOut":
+    def of(
+        cls, outcome: stores.ConnectionTest, webhooks: stores.WebhookSetup | None = None
+    ) -> "ConnectionTestOut":
         throttle = outcome.throttle
         return cls(
             ok=outcome.ok,
@@ -135,6 +175,7 @@ class ConnectionTestOut(BaseModel):
             error=outcome.error,
             error_code=outcome.error_code,
             elapsed_ms=outcome.elapsed_ms,
+            webhooks=WebhooksOut.of(webhooks) if webhooks else None,
         )
 
 
@@ -156,9 +197,19 @@ def create_store(
         api_version=body.api_version,
         admin_url=body.admin_url,
         location_map=body.location_map,
+        webhook_secret=_secret(body.webhook_secret),
     )
-    audit(request, store_id=store.id, name=store.name, shop_domain=store.shop_domain)
-    return StoreOut.of(store, settings)
+    webhooks = None
+    if store.webhook_secret:
+        webhooks = stores.subscribe_webhooks(session, settings, store.id)
+    audit(
+        request,
+        store_id=store.id,
+        name=store.name,
+        shop_domain=store.shop_domain,
+        webhooks=(webhooks.error_code or "subscribed") if webhooks else None,
+    )
+    return StoreOut.of(store, settings, webhooks)
 
 
 @router.get("/{store_id}", response_model=StoreOut)
@@ -176,21 +227,32 @@ def update_store(
     settings: SettingsDep,
 ) -> StoreOut:
     sent = body.model_fields_set
-    token = body.access_token.get_secret_value() if body.access_token is not None else None
     store = stores.update_store(
         session,
         store_id,
         name=body.name,
-        access_token=token,
+        access_token=_secret(body.access_token),
         api_version=body.api_version,
         # An explicit null means "back to the default", unlike a field not sent at all.
         admin_url=(body.admin_url or "") if "admin_url" in sent else None,
         location_map=body.location_map,
         is_active=body.is_active,
+        webhook_secret=_secret(body.webhook_secret),
     )
+    webhooks = None
+    if body.webhook_secret is not None and _subscriptions_missing(store, settings):
+        webhooks = stores.subscribe_webhooks(session, settings, store.id)
     # Field names only: which fields changed, never their values (one of them is the token).
     audit(request, store_id=store.id, name=store.name, fields=sorted(sent))
-    return StoreOut.of(store, settings)
+    return StoreOut.of(store, settings, webhooks)
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _subscriptions_missing(store: Store, settings: Settings) -> bool:
+    return not set(WEBHOOK_TOPICS) <= set(stores.subscribed_topics(store, settings))
 
 
 class ApprovalRuleIn(BaseModel):
@@ -231,8 +293,11 @@ def connection_test(
 ) -> ConnectionTestOut:
     """Ask the shop for its name and plan (the plan is kept on the store) and report Shopify's
     throttle bucket. Always 200 for a store that exists: whether the shop answered is the
-    result (`ok`), with a readable `error` when it did not. Takes at most about 20 seconds."""
+    result (`ok`), with a readable `error` when it did not. When it answered, the store's
+    webhook subscriptions are checked in Shopify and the missing ones made (`webhooks`).
+    Takes at most about 20 seconds, twice that with the subscriptions."""
     outcome = stores.test_connection(session, settings, store_id)
+    webhooks = stores.subscribe_webhooks(session, settings, store_id) if outcome.ok else None
     store = stores.get_store(session, store_id)
     audit(request, store_id=store_id, name=store.name, ok=outcome.ok, error=outcome.error_code)
-    return ConnectionTestOut.of(outcome)
+    return ConnectionTestOut.of(outcome, webhooks)

@@ -1,20 +1,23 @@
 """Parallel sync API (`parallel_sync_api`): stage the catalog's differences for a store, list
-what is staged, and push what was approved (`start`, `stop`, `status`)."""
+what is staged, and push what was approved (`start`, `stop`, `status`); `debug/*` shows a push's
+worker pool and performance figures (cowans.sync.monitor) in detail."""
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
 from cowans.api.schemas import StagedChangeOut, StagedPage
 from cowans.catalog.queries import ProductFilter
+from cowans.config import Settings
 from cowans.db.models import JobState, StagedChangeStatus, SyncJob
 from cowans.errors import NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.push import KIND as PUSH_KIND
 from cowans.jobs.push import create_push_job
+from cowans.jobs.staged_events import staged_changed
 from cowans.sync.review import MAX_PAGE, StagedFilter, list_staged
 from cowans.sync.staging import resolve_store, stage_push
 
@@ -50,7 +53,14 @@ class StageOut(BaseModel):
 
 
 @router.post("/staged", response_model=StageOut)
-def stage(body: StageIn, request: Request, principal: Editor, session: SessionDep) -> StageOut:
+def stage(
+    body: StageIn,
+    request: Request,
+    principal: Editor,
+    session: SessionDep,
+    jobs: JobsDep,
+    after: BackgroundTasks,
+) -> StageOut:
     """Stage the differences between the catalog and the store's last-synced state (the whole
     catalog when neither product_ids nor filter is given)."""
     store = resolve_store(session, body.store_id)
@@ -62,6 +72,9 @@ def stage(body: StageIn, request: Request, principal: Editor, session: SessionDe
         created_by=principal.user.id,
     )
     audit(request, store_id=store.id, sync_job_id=result.sync_job_id, staged=result.staged)
+    session.flush()
+    # Published once the response is sent, so after the request's transaction is committed.
+    after.add_task(jobs.events.publish, staged_changed(session, store.id, "staged"))
     return StageOut(sync_job_id=result.sync_job_id, **result.summary())
 
 
@@ -89,7 +102,8 @@ def staged(
 class PushConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minWorkers: Annotated[int, Field(ge=1, le=10)] = 1  # noqa: N815 - API.md's names
+    # None: PARALLEL_SYNC_MIN_WORKERS.
+    minWorkers: Annotated[int | None, Field(ge=1, le=10)] = None  # noqa: N815 - API.md's names
     maxWorkers: Annotated[int | None, Field(ge=1, le=10)] = None  # noqa: N815
     batchSize: Annotated[int | None, Field(ge=1, le=250)] = None  # noqa: N815
     priority: Literal["low", "normal", "high"] = "normal"
@@ -118,6 +132,7 @@ def start_push(
 ) -> SyncJob:
     store = resolve_store(session, store_id)
     values = config.model_dump()
+    values["minWorkers"] = values["minWorkers"] or settings.parallel_sync_min_workers
     values["maxWorkers"] = values["maxWorkers"] or settings.parallel_sync_max_workers
     values["maxWorkers"] = max(values["maxWorkers"], values["minWorkers"])
     job = create_push_job(session, store, values, principal.user.id, ids)
@@ -175,30 +190,244 @@ def _running_push(session: Any) -> int:
     return job_id
 
 
+# Status and debug: one push job's figures --------------------------------------------------------
+
+ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+# API.md's `metrics` of GET /api/sync/status; a monitor snapshot carries them all.
+STATUS_FIELDS = (
+    "total",
+    "processed",
+    "succeeded",
+    "failed",
+    "queued",
+    "items_per_second",
+    "eta_seconds",
+    "workers",
+    "utilization",
+    "error_rate",
+    "cost_spent",
+    "throttle",
+)
+DEBUG_METRICS_FIELDS = (
+    "items_per_second",
+    "error_rate",
+    "utilization",
+    "cost_spent",
+    "cost_per_item",
+    "latency",
+    "retries",
+    "retries_total",
+    "bucket_waits",
+)
+RUN_FIELDS = (
+    "state",
+    "started_at",
+    "updated_at",
+    "elapsed_seconds",
+    "requests",
+    "works",
+    "steps",
+    "bucket_waits",
+    "retries_total",
+)
+SyncState = Literal["idle", "running", "stopping"]
+
+
+def _push_job(session: Any, store_id: int | None, job_id: int | None = None) -> SyncJob | None:
+    """The push named, else the store's running push, else its queued one, else its latest
+    (any store's when none is named)."""
+    if job_id is not None:
+        job = session.get(SyncJob, job_id)
+        if job is None or job.kind != PUSH_KIND:
+            raise NotFound("push_not_found", f"No push job with id {job_id}.")
+        return job
+    query = select(SyncJob).where(SyncJob.kind == PUSH_KIND)
+    if store_id is not None:
+        query = query.where(SyncJob.store_id == store_id)
+    running_first = case((SyncJob.state == JobState.RUNNING, 0), else_=1)
+    active = session.scalar(
+        query.where(SyncJob.state.in_(ACTIVE)).order_by(running_first, SyncJob.id.desc()).limit(1)
+    )
+    return active or session.scalar(query.order_by(SyncJob.id.desc()).limit(1))
+
+
+def _sync_state(job: SyncJob | None) -> SyncState:
+    if job is None or job.state not in ACTIVE:
+        return "idle"
+    return "stopping" if job.cancel_requested else "running"
+
+
+def _worker_bounds(config: dict[str, Any], settings: Settings) -> dict[str, int]:
+    maximum = int(config.get("maxWorkers") or settings.parallel_sync_max_workers)
+    minimum = int(config.get("minWorkers") or settings.parallel_sync_min_workers)
+    return {"active": 0, "min": min(minimum, maximum), "max": maximum}
+
+
+def _status_metrics(job: SyncJob | None, settings: Settings) -> dict[str, Any]:
+    """API.md's metrics: the monitor's latest figures where the job has them, else what the
+    job row knows, else zeros (and no ETA: it is unknown, not zero)."""
+    config = (job.config if job is not None else None) or {}
+    metrics: dict[str, Any] = {
+        "total": 0,
+        "processed": 0,
+        "succeeded": 0,
+        "failed": 0,
+        "queued": 0,
+        "items_per_second": 0.0,
+        "eta_seconds": None,
+        "workers": _worker_bounds(config, settings),
+        "utilization": 0.0,
+        "error_rate": 0.0,
+        "cost_spent": 0.0,
+        "throttle": {"currently_available": 0.0, "maximum_available": 0.0, "restore_rate": 0.0},
+    }
+    if job is None:
+        return metrics
+    metrics.update(
+        total=job.total,
+        processed=job.processed,
+        succeeded=job.succeeded,
+        failed=job.failed,
+        queued=max(job.total - job.processed, 0),
+        error_rate=round(job.failed / job.processed, 4) if job.processed else 0.0,
+        job_state=job.state.value,
+        **{k: v for k, v in (job.result or {}).items() if k in ("requests", "points", "seconds")},
+    )
+    if job.state is JobState.COMPLETED:
+        metrics["eta_seconds"] = 0.0
+    snapshot = job.metrics or {}
+    metrics.update({key: snapshot[key] for key in STATUS_FIELDS if key in snapshot})
+    return metrics
+
+
 class PushStatus(BaseModel):
-    state: Literal["idle", "running", "stopping"]
+    state: SyncState
     job_id: int | None
     config: dict[str, Any]
     metrics: dict[str, Any]
 
 
 @router.get("/status", response_model=PushStatus)
-def push_status(_: Viewer, session: SessionDep) -> PushStatus:
-    """The current (or last) push and its figures."""
-    job = session.scalar(
-        select(SyncJob).where(SyncJob.kind == PUSH_KIND).order_by(SyncJob.id.desc()).limit(1)
+def push_status(
+    _: Viewer, session: SessionDep, settings: SettingsDep, store_id: int | None = None
+) -> PushStatus:
+    """The running (else the latest) push and its figures, of one store when named."""
+    job = _push_job(session, store_id)
+    return PushStatus(
+        state=_sync_state(job),
+        job_id=job.id if job is not None else None,
+        config=(job.config or {}) if job is not None else {},
+        metrics=_status_metrics(job, settings),
     )
-    if job is None:
-        return PushStatus(state="idle", job_id=None, config={}, metrics={})
-    active = job.state in (JobState.QUEUED, JobState.RUNNING)
-    state = ("stopping" if job.cancel_requested else "running") if active else "idle"
-    metrics = {
-        "total": job.total,
-        "processed": job.processed,
-        "succeeded": job.succeeded,
-        "failed": job.failed,
-        "queued": max(job.total - job.processed, 0),
-        "job_state": job.state.value,
-        **{k: v for k, v in (job.result or {}).items() if k in ("requests", "points", "seconds")},
+
+
+class DebugStatus(PushStatus):
+    store_id: int | None
+    job_state: str | None
+    phase: str | None
+    worker: str | None
+    error: str | None
+    started_at: str | None
+    finished_at: str | None
+    heartbeat_at: str | None
+    run: dict[str, Any]
+    scaling: list[dict[str, Any]]
+
+
+@router.get("/debug/status", response_model=DebugStatus)
+def debug_status(
+    _: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    store_id: int | None = None,
+    job_id: int | None = None,
+) -> DebugStatus:
+    """The status, plus the job row and the run's counts (works, steps, requests, waits) and
+    the pool's recent resizes with their reasons."""
+    job = _push_job(session, store_id, job_id)
+    view = jobs_store.job_view(job) if job is not None else {}
+    snapshot = (job.metrics if job is not None else None) or {}
+    return DebugStatus(
+        state=_sync_state(job),
+        job_id=view.get("id"),
+        config=view.get("config", {}),
+        metrics=_status_metrics(job, settings),
+        store_id=view.get("store_id"),
+        job_state=view.get("state"),
+        phase=view.get("phase"),
+        worker=view.get("worker"),
+        error=view.get("error"),
+        started_at=view.get("started_at"),
+        finished_at=view.get("finished_at"),
+        heartbeat_at=view.get("heartbeat_at"),
+        run={key: snapshot[key] for key in RUN_FIELDS if key in snapshot},
+        scaling=snapshot.get("scaling", []),
+    )
+
+
+class DebugWorkers(BaseModel):
+    state: SyncState
+    job_id: int | None
+    pool: dict[str, Any]
+    workers: list[dict[str, Any]]
+
+
+@router.get("/debug/workers", response_model=DebugWorkers)
+def debug_workers(
+    _: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    store_id: int | None = None,
+    job_id: int | None = None,
+) -> DebugWorkers:
+    """One row per worker of the push's pool: id, state (idle, busy, backoff, stopped), current
+    batch, items done (works), errors, backoff_until, busy time and utilisation."""
+    job = _push_job(session, store_id, job_id)
+    snapshot = (job.metrics if job is not None else None) or {}
+    return DebugWorkers(
+        state=_sync_state(job),
+        job_id=job.id if job is not None else None,
+        pool=_status_metrics(job, settings)["workers"],
+        workers=snapshot.get("pool", []),
+    )
+
+
+class DebugMetrics(BaseModel):
+    state: SyncState
+    job_id: int | None
+    items_per_second: float
+    error_rate: float
+    utilization: float
+    cost_spent: float
+    cost_per_item: float | None
+    latency: dict[str, dict[str, Any]]
+    retries: dict[str, int]
+    retries_total: int
+    bucket_waits: dict[str, float]
+
+
+@router.get("/debug/metrics", response_model=DebugMetrics)
+def debug_metrics(
+    _: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    store_id: int | None = None,
+    job_id: int | None = None,
+) -> DebugMetrics:
+    """Latency percentiles per operation kind (seconds a step took, p50/p90/p99), points per
+    item and per work, retries by cause, waits for the bucket."""
+    job = _push_job(session, store_id, job_id)
+    status = _status_metrics(job, settings)
+    snapshot = (job.metrics if job is not None else None) or {}
+    figures: dict[str, Any] = {
+        "cost_per_item": None,
+        "latency": {},
+        "retries": {},
+        "retries_total": 0,
+        "bucket_waits": {"count": 0, "seconds": 0.0},
+        **{key: status[key] for key in DEBUG_METRICS_FIELDS if key in status},
+        **{key: snapshot[key] for key in DEBUG_METRICS_FIELDS if key in snapshot},
     }
-    return PushStatus(state=state, job_id=job.id, config=job.config or {}, metrics=metrics)
+    return DebugMetrics(
+        state=_sync_state(job), job_id=job.id if job is not None else None, **figures
+    )

@@ -19,6 +19,7 @@ from cowans.db.models.sync import (
     SyncHistory,
     SyncJob,
     SyncStaging,
+    WebhookEvent,
     WorkerProcess,
 )
 from cowans.db.models.users import ApiToken, LoginAttempt, Role, User
@@ -45,6 +46,7 @@ __all__ = [
     "SyncJob",
     "SyncStaging",
     "User",
+    "WebhookEvent",
     "WorkerProcess",
     "XorosoftItem",
 ]

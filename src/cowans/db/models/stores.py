@@ -27,3 +27,8 @@ class Store(TimestampMixin, Base):
     # [{"kind": "stock_only"}, {"kind": "price_within_percent", "percent": 20}]: which staged
     # changes approve themselves (see cowans.sync.approval). Empty: a person approves all.
     approval_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # The app's secret Shopify signs webhooks with (write-only, like the token); without it the
+    # store's webhooks cannot be verified and are refused.
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    # [{"topic": ..., "id": gid}]: the subscriptions this system created, to replace or remove.
+    webhook_subscriptions: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)

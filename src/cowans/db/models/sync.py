@@ -67,6 +67,8 @@ class SyncJob(TimestampMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # The latest performance figures of a running sync (cowans.sync.monitor), kept when it ends.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
 class JobItem(Base):
@@ -171,7 +173,7 @@ class SyncHistory(Base):
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="SET NULL"))
     sync_type: Mapped[str] = mapped_column(String(50))
     direction: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))  # a JobState value, or "stopped"
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     total_items: Mapped[int] = mapped_column(Integer, default=0)
@@ -180,3 +182,23 @@ class SyncHistory(Base):
     failed_items: Mapped[int] = mapped_column(Integer, default=0)
     performance_metrics: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error_message: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookEvent(Base):
+    """A webhook Shopify delivered, kept once per event id: Shopify delivers at least once, and
+    a repeated delivery must not trigger the work again."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("store_id", "event_id"),
+        Index("ix_webhook_events_store_id_processed_at", "store_id", "processed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(100))
+    # The product the event is about (a gid), when it is about one.
+    shopify_product_id: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
