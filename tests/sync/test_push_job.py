@@ -171,3 +171,30 @@ def test_the_review_and_push_api_from_staging_to_the_store(
     stop = client.post("/api/sync/stop", json={}, headers=approver)
     assert stop.status_code == 404
     assert stop.json()["error"]["code"] == "no_running_push"
+
+
+BATCH_SIZE = 1
+
+
+def test_batch_size_caps_the_products_of_one_request(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(3):
+            add_product(session, number)
+    stage_and_approve(engine, store_id)
+    runtime, _ = make_runtime(HANDLERS)
+    with consuming(runtime):
+        with session_scope(engine) as session:
+            store = session.get(Store, store_id)
+            assert store is not None
+            # Without batchSize, balanced puts up to ten products in one request.
+            config = {"maxWorkers": 1, "strategy": "balanced", "batchSize": BATCH_SIZE}
+            job = create_push_job(session, store, config, None)
+            runtime.submit(session, job)
+            job_id = job.id
+        job = wait_for(lambda: job_finished(engine, job_id), "the push")
+    assert job.state is JobState.COMPLETED, (job.error, job.result)
+    product_sets = job.metrics["latency"]["product_set"]
+    assert (product_sets["steps"], product_sets["works"]) == (3, 3)  # one product a request

@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -197,6 +197,9 @@ class _Push:
                 concurrency=workers[1],
                 collection_ids=collection_ids,
             )
+            if self.context.params.get("batchSize"):  # products per request, at most
+                batch_size = int(self.context.params["batchSize"])
+                conditions = replace(conditions, max_aliases=batch_size)
             plan = plan_changes(changes, self._strategy(), conditions)
             self._finish_unplannable(plan)
             for step in plan.steps:
