@@ -198,3 +198,32 @@ def test_batch_size_caps_the_products_of_one_request(
     assert job.state is JobState.COMPLETED, (job.error, job.result)
     product_sets = job.metrics["latency"]["product_set"]
     assert (product_sets["steps"], product_sets["works"]) == (3, 3)  # one product a request
+
+
+def test_only_approved_changes_reach_shopify(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    """DESIGN.md invariant 1: nothing is written unless a staged change was approved."""
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(3):
+            add_product(session, number)
+        store = session.get(Store, store_id)
+        assert store is not None
+        stage_push(session, store)
+        approver = create_user(session, "approver@example.com", PASSWORD, Role.APPROVER)
+        rows = {row.handle: row.id for row in session.scalars(select(SyncStaging))}
+        decide(session, decision="approve", user_id=approver.id, ids=[rows["stapler-0"]])
+        decide(session, decision="reject", user_id=approver.id, ids=[rows["stapler-1"]])
+    runtime, _ = make_runtime(HANDLERS)
+    with consuming(runtime):
+        job = push(runtime, engine, store_id)
+    assert job.state is JobState.COMPLETED, (job.error, job.result)
+    assert sorted(remote(emulator)) == ["stapler-0"]
+    with session_scope(engine) as session:
+        statuses = {row.handle: row.status for row in session.scalars(select(SyncStaging))}
+    assert statuses == {
+        "stapler-0": StagedChangeStatus.APPLIED,
+        "stapler-1": StagedChangeStatus.REJECTED,
+        "stapler-2": StagedChangeStatus.PENDING,
+    }
