@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 SHOPIFY_EMULATOR_SCRIPT = "cowans-shopify-emulator"
 XOROSOFT_EMULATOR_SCRIPT = "cowans-xorosoft-emulator"
 DEMO_SHOP = "demo"
-DEMO_LOCATIONS = ("Main Warehouse", "Store Front")
+DEMO_LOCATIONS = ("Main Warehouse", "Store Front", "East Warehouse")
+# The demo feed's Xorosoft locations (sources.feedgen), as the demo shop names them.
+DEMO_LOCATION_MAP = {"MAIN": "Main Warehouse", "WEST": "Store Front", "EAST": "East Warehouse"}
 # The emulator signs a shop's webhooks with "<shop>-webhook-secret" unless told otherwise.
 DEMO_WEBHOOK_SECRET = f"{DEMO_SHOP}-webhook-secret"
 STARTUP_TIMEOUT_SECONDS = 60
@@ -132,7 +134,12 @@ def ensure_demo_store(
     domain = f"{DEMO_SHOP}.myshopify.com"
     store = session.scalar(select(Store).where(Store.shop_domain == domain))
     if store is None:
-        store = Store(name="Demo store (emulator)", shop_domain=domain, access_token="")
+        store = Store(
+            name="Demo store (emulator)",
+            shop_domain=domain,
+            access_token="",
+            location_map=dict(DEMO_LOCATION_MAP),
+        )
         session.add(store)
     store.admin_url = emulator.url
     store.access_token = emulator.access_token

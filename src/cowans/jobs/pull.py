@@ -22,10 +22,16 @@ from cowans.errors import InvalidInput, NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
 from cowans.jobs.staged_events import staged_changed
+from cowans.jobs.store_turns import store_turn
 from cowans.shopify.bulk import iterate_bulk_products
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.connection import client_for_store
-from cowans.shopify.products import RemoteProduct, iterate_products, search_batches
+from cowans.shopify.products import (
+    RemoteProduct,
+    iterate_products,
+    list_locations,
+    search_batches,
+)
 from cowans.sync import webhooks
 from cowans.sync.pull import (
     PullResult,
@@ -85,12 +91,18 @@ def _parse_since(value: str) -> datetime:
 
 
 def run_pull(context: JobContext) -> dict[str, Any]:
-    started = datetime.now(UTC)
     with session_scope(context.engine) as session:
         store = session.get(Store, context.store_id)
         if store is None:
             raise NotFound("store_not_found", f"No store with id {context.store_id}.")
         session.expunge(store)
+    with store_turn(context):
+        return _pull_store(context, store)
+
+
+def _pull_store(context: JobContext, store: Store) -> dict[str, Any]:
+    started = datetime.now(UTC)
+    with session_scope(context.engine) as session:
         batch = (
             webhooks.pending_webhook_products(session, store.id)
             if context.params.get("webhooks")
@@ -134,26 +146,33 @@ async def _pull(context: JobContext, store: Store, scope: PullScope) -> tuple[Pu
         return result, seen  # the events named no product this store has
     chunk: list[RemoteProduct] = []
     async with client_for_store(store, context.settings) as client:
+        locations = set(await list_locations(client))
         async for remote in _read(client, scope):
             seen.add(remote.id)
             chunk.append(remote)
             if len(chunk) >= CHUNK:
-                _stage(context, store, chunk, result)
+                _stage(context, store, chunk, result, locations)
                 chunk = []
         if chunk:
-            _stage(context, store, chunk, result)
+            _stage(context, store, chunk, result, locations)
     return result, seen
 
 
 def _stage(
-    context: JobContext, store: Store, chunk: list[RemoteProduct], result: PullResult
+    context: JobContext,
+    store: Store,
+    chunk: list[RemoteProduct],
+    result: PullResult,
+    locations: set[str],
 ) -> None:
     context.checkpoint()
     with session_scope(context.engine) as session:
         attached = session.get(Store, store.id)
         if attached is None:
             raise NotFound("store_not_found", f"Store {store.id} was removed during the pull.")
-        stage_pull(session, attached, chunk, job_id=context.job_id, result=result)
+        stage_pull(
+            session, attached, chunk, job_id=context.job_id, result=result, locations=locations
+        )
     context.progress(processed=result.compared, phase="comparing", persist=False)
 
 

@@ -30,6 +30,7 @@ from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
 from cowans.jobs.errors import CompletedWithErrors, JobCancelled
 from cowans.jobs.staged_events import staged_changed
+from cowans.jobs.store_turns import store_turn
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.collections import ensure_collections, find_collections
 from cowans.shopify.connection import client_for_store
@@ -183,7 +184,7 @@ class _Push:
         workers = self._workers()
         async with client_for_store(self.store, self.settings) as client:
             locations = await list_locations(client)
-            changes = await self._checked(client, len(locations))
+            changes = await self._checked(client, locations)
             if not changes:
                 return RunReport()
             joined, left = collection_titles(changes)
@@ -222,7 +223,9 @@ class _Push:
             self.context.report_metrics(monitor.snapshot(), force=True)
             return report
 
-    async def _checked(self, client: ShopifyClient, location_count: int) -> list[ProductChange]:
+    async def _checked(
+        self, client: ShopifyClient, locations: dict[str, str]
+    ) -> list[ProductChange]:
         """The changes to plan, each as Shopify's current state allows: creates as they are,
         updates and deletes after a look at the product in Shopify."""
         self.context.progress(phase="checking")
@@ -236,12 +239,12 @@ class _Push:
         for start in range(0, len(existing), CHECK_BATCH):
             batch = existing[start : start + CHECK_BATCH]
             remotes = await fetch_products_by_handles(
-                client, [change.handle for _, change in batch], location_count=location_count
+                client, [change.handle for _, change in batch], location_count=len(locations)
             )
             held: list[tuple[str, RemoteCheck]] = []
             done: list[tuple[SyncStaging, ProductChange]] = []
             for change_id, change in batch:
-                check = check_against_remote(change, remotes.get(change.handle))
+                check = check_against_remote(change, remotes.get(change.handle), locations)
                 if check.send is not None:
                     ready.append(check.send)
                 elif check.already_done:
@@ -295,12 +298,17 @@ class _Push:
 
 
 def run_push(context: JobContext) -> dict[str, Any]:
-    started = datetime.now(UTC)
     with session_scope(context.engine) as session:
         store = session.get(Store, context.store_id)
         if store is None:
             raise NotFound("store_not_found", f"No store with id {context.store_id}.")
         session.expunge(store)
+    with store_turn(context):
+        return _push_store(context, store)
+
+
+def _push_store(context: JobContext, store: Store) -> dict[str, Any]:
+    started = datetime.now(UTC)
     push = _Push(context, store)
     push.claim()
     context.progress(total=push.tally.total, processed=0, phase="checking")

@@ -12,7 +12,7 @@ Each remote product is compared three ways (see `three_way`) with its base and t
 A row already staged with the same content keeps its decision; a stale one is replaced.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -71,6 +71,7 @@ class _Context:
     store: Store
     job_id: int | None
     result: PullResult
+    locations: Collection[str] | None = None  # the store's location names
     restage: set[int] = field(default_factory=set)  # catalog ids whose push must be restaged
     conflicts: dict[str, FieldDiff] = field(default_factory=dict)  # by handle
 
@@ -82,9 +83,11 @@ def stage_pull(
     *,
     job_id: int | None,
     result: PullResult | None = None,
+    locations: Collection[str] | None = None,
 ) -> PullResult:
-    """Compare a chunk of remote products and stage what differs. Called once per chunk."""
-    context = _Context(session, store, job_id, result or PullResult())
+    """Compare a chunk of remote products and stage what differs. Called once per chunk.
+    `locations`: the store's location names (stock elsewhere cannot be compared)."""
+    context = _Context(session, store, job_id, result or PullResult(), locations)
     chunk = list(remotes)
     known = _known(session, store.id, chunk)
     products = _catalog(session, [remote.handle for remote in chunk])
@@ -183,7 +186,7 @@ def _pull_product(
     base = snapshots.from_json(known.base)
     theirs = remote_snapshot(remote, base)
     ours = snapshots.desired_snapshot(live, context.store.location_map or {}) if live else None
-    compared = compare(base, ours, theirs)
+    compared = compare(base, ours, theirs, context.locations)
     _remember(known, remote, base=_confirmed_base(base, compared, theirs))
     context.result.confirmed_fields += len(compared.confirmed)
     if live is not None and (compared.confirmed or compared.conflicts):

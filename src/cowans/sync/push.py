@@ -8,7 +8,7 @@ handle, stock with changeFromQuantity and an idempotency key from the change), s
 is run again after a crash applies nothing twice.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -167,7 +167,11 @@ class RemoteCheck:
     vanished: bool = False
 
 
-def check_against_remote(change: ProductChange, remote: RemoteProduct | None) -> RemoteCheck:
+def check_against_remote(
+    change: ProductChange,
+    remote: RemoteProduct | None,
+    locations: Collection[str] | None = None,
+) -> RemoteCheck:
     """Compare an update with the product as Shopify has it now, three ways. A field Shopify
     changed that the change also changes, differently, is a conflict; one only Shopify changed
     is kept as Shopify has it (the change is planned from Shopify's state, so stock is set
@@ -182,7 +186,7 @@ def check_against_remote(change: ProductChange, remote: RemoteProduct | None) ->
     assert change.base is not None
     assert change.desired is not None
     theirs = remote_snapshot(remote, change.base)
-    compared = compare(change.base, change.desired, theirs)
+    compared = compare(change.base, change.desired, theirs, locations)
     conflicts = dict(compared.conflicts)
     if "images" in compared.remote_changed and "images" not in conflicts:
         conflicts["images"] = {

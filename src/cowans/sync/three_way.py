@@ -16,7 +16,7 @@ is the same when its file name and alt text are; and fields Shopify does not rep
 (variant `taxable`) keep their base value rather than looking changed.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -149,10 +149,29 @@ class ThreeWay:
         }
 
 
-def three_way(base: Fields, local: Fields | None, remote: Fields) -> ThreeWay:
+def at_locations(fields: Fields, locations: Collection[str]) -> Fields:
+    """The fields without stock at locations the store does not have: nothing can be set
+    there, so a level missing in Shopify is not a change anyone made."""
+    return {
+        name: value
+        for name, value in fields.items()
+        if not is_stock(name) or name.rsplit(".inventory.", 1)[1] in locations
+    }
+
+
+def three_way(
+    base: Fields,
+    local: Fields | None,
+    remote: Fields,
+    locations: Collection[str] | None = None,
+) -> ThreeWay:
     """Compare per field. `local` None: the catalog no longer has the product, so only
-    what Shopify did matters (a staged delete takes care of the rest)."""
+    what Shopify did matters (a staged delete takes care of the rest). `locations`: the
+    store's location names, when known."""
     result = ThreeWay()
+    if locations is not None:
+        base, remote = at_locations(base, locations), at_locations(remote, locations)
+        local = at_locations(local, locations) if local is not None else None
     remote = comparable_remote(remote, base, local)
     for name in sorted(base.keys() | remote.keys()):
         before, theirs = base.get(name), remote.get(name)
@@ -172,9 +191,14 @@ def three_way(base: Fields, local: Fields | None, remote: Fields) -> ThreeWay:
 
 
 def compare(
-    base: ProductSnapshot, local: ProductSnapshot | None, remote: ProductSnapshot
+    base: ProductSnapshot,
+    local: ProductSnapshot | None,
+    remote: ProductSnapshot,
+    locations: Collection[str] | None = None,
 ) -> ThreeWay:
-    return three_way(fields_of(base), fields_of(local) if local else None, fields_of(remote))
+    return three_way(
+        fields_of(base), fields_of(local) if local else None, fields_of(remote), locations
+    )
 
 
 def values_of(diff: Mapping[str, Mapping[str, Any]], key: str) -> Fields:

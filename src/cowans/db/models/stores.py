@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cowans.db.base import Base, TimestampMixin
@@ -32,3 +32,6 @@ class Store(TimestampMixin, Base):
     webhook_secret: Mapped[str | None] = mapped_column(EncryptedText())
     # [{"topic": ..., "id": gid}]: the subscriptions this system created, to replace or remove.
     webhook_subscriptions: Mapped[list[dict[str, str]]] = mapped_column(JSONType, default=list)
+    # The pull or push working on the store now: they take turns (cowans.jobs.store_turns).
+    # A plain id: the turn is free again once that job is no longer running.
+    sync_job_id: Mapped[int | None] = mapped_column(Integer)
