@@ -20,6 +20,7 @@ from cowans.db.models import (
     StoreProduct,
     SyncStaging,
     User,
+    WebhookEvent,
 )
 from cowans.db.session import session_scope
 from cowans.jobs.handlers import HANDLERS
@@ -367,3 +368,61 @@ def test_an_update_of_a_product_deleted_in_shopify_is_not_recreated(shop: Shop) 
     assert "stapler-2" not in remote(shop.emulator)
     [flag] = shop.rows("pull")
     assert (flag.operation_type, flag.handle) == ("delete", "stapler-2")
+
+
+def test_many_updates_are_checked_by_one_bulk_export(shop: Shop) -> None:
+    with session_scope(shop.engine) as session:
+        for number in range(3, 60):
+            add_product(session, number)
+    assert stage_and_approve(shop.engine, shop.store_id) == 57
+    assert shop.push().state is JobState.COMPLETED
+    with session_scope(shop.engine) as session:
+        for product in session.scalars(select(Product)):
+            product.variants[0].price = Decimal("12.00")
+    shop.merchant_edit("stapler-7", title="Merchant's stapler")
+    shop.emulator.http.delete(f"{shop.emulator.base_url}/_emulator/demo/counters")
+    assert stage_and_approve(shop.engine, shop.store_id) == 60
+    job = shop.push()
+    assert job.state is JobState.COMPLETED, (job.error, job.result)
+    counted = shop.emulator.http.get(f"{shop.emulator.base_url}/_emulator/demo/counters").json()
+    assert counted["mutations"].get("bulkOperationRunQuery") == 1
+    assert {p["price"] for p in remote_prices(shop.emulator)} == {Decimal("12.00")}
+    titles = shop.emulator.gql(
+        '{ products(first: 1, query: "handle:stapler-7") { nodes { title } } }'
+    )
+    assert titles["data"]["products"]["nodes"] == [{"title": "Merchant's stapler"}]
+
+
+def remote_prices(emulator: RunningEmulator) -> list[dict[str, Decimal]]:
+    found = emulator.gql("{ productVariants(first: 100) { nodes { price } } }")["data"][
+        "productVariants"
+    ]["nodes"]
+    return [{"price": Decimal(node["price"])} for node in found]
+
+
+def test_webhooks_naming_many_products_are_read_by_one_bulk_export(shop: Shop) -> None:
+    with session_scope(shop.engine) as session:
+        for number in range(3, 60):
+            add_product(session, number)
+    stage_and_approve(shop.engine, shop.store_id)
+    assert shop.push().state is JobState.COMPLETED
+    shop.merchant_edit("stapler-9", title="Merchant's stapler")
+    with session_scope(shop.engine) as session:
+        known = session.scalars(select(StoreProduct)).all()
+        session.add_all(
+            WebhookEvent(
+                store_id=shop.store_id,
+                event_id=f"event-{row.id}",
+                topic="products/update",
+                shopify_product_id=row.shopify_product_id,
+            )
+            for row in known
+        )
+    shop.emulator.http.delete(f"{shop.emulator.base_url}/_emulator/demo/counters")
+    result = shop.pull(full=False, webhooks=True)
+    assert (result["compared"], result["pulled"]) == (60, 1)
+    counted = shop.emulator.http.get(f"{shop.emulator.base_url}/_emulator/demo/counters").json()
+    assert counted["mutations"].get("bulkOperationRunQuery") == 1
+    with session_scope(shop.engine) as session:
+        pending = session.scalars(select(WebhookEvent).where(WebhookEvent.processed_at.is_(None)))
+        assert pending.all() == []

@@ -15,7 +15,7 @@ A job that could not apply every change ends `completed_with_errors`, never `com
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -31,10 +31,11 @@ from cowans.jobs.context import JobContext
 from cowans.jobs.errors import CompletedWithErrors, JobCancelled
 from cowans.jobs.staged_events import staged_changed
 from cowans.jobs.store_turns import store_turn
+from cowans.shopify.bulk import iterate_bulk_products
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.collections import ensure_collections, find_collections
 from cowans.shopify.connection import client_for_store
-from cowans.shopify.products import fetch_products_by_handles, list_locations
+from cowans.shopify.products import RemoteProduct, fetch_products_by_handles, list_locations
 from cowans.sync.changes import Operation, ProductChange
 from cowans.sync.monitor import SyncPerformanceMonitor
 from cowans.sync.planner import (
@@ -58,6 +59,7 @@ KIND = "sync.push"
 ERRORS_KEPT = 100
 CHECK_BATCH = 250  # products read from Shopify per pre-push check round
 STOP_POLL_SECONDS = 1.0
+BULK_READ_FROM = 50  # products to check at once, past which one bulk export reads them
 
 
 def create_push_job(
@@ -231,30 +233,41 @@ class _Push:
         self.context.progress(phase="checking")
         pending = list(self.rows.items())
         ready = [change for _, (_, change) in pending if change.operation is Operation.CREATE]
-        existing = [
-            (change_id, change)
+        existing = {
+            change.handle: (change_id, change)
             for change_id, (_, change) in pending
             if change.operation is not Operation.CREATE
-        ]
-        for start in range(0, len(existing), CHECK_BATCH):
-            batch = existing[start : start + CHECK_BATCH]
-            remotes = await fetch_products_by_handles(
-                client, [change.handle for _, change in batch], location_count=len(locations)
-            )
-            held: list[tuple[str, RemoteCheck]] = []
-            done: list[tuple[SyncStaging, ProductChange]] = []
-            for change_id, change in batch:
-                check = check_against_remote(change, remotes.get(change.handle), locations)
-                if check.send is not None:
-                    ready.append(check.send)
-                elif check.already_done:
-                    done.append(self.rows.pop(change_id))
-                else:
-                    held.append((change_id, check))
-            if held:
-                await asyncio.to_thread(self._hold_back, held)
-            if done:
-                await asyncio.to_thread(self._write, done, RunReport())
+        }
+        checks: list[tuple[str, ProductChange, RemoteCheck]] = []
+        async for remote in _remote_products(client, list(existing), locations):
+            change_id, change = existing.pop(remote.handle, (None, None))
+            if change_id is not None and change is not None:
+                checks.append((change_id, change, check_against_remote(change, remote, locations)))
+            if len(checks) >= CHECK_BATCH:
+                ready += await self._settle_checks(checks)
+                checks = []
+        for change_id, change in existing.values():  # Shopify has no such product
+            checks.append((change_id, change, check_against_remote(change, None, locations)))
+        return ready + await self._settle_checks(checks)
+
+    async def _settle_checks(
+        self, checks: list[tuple[str, ProductChange, RemoteCheck]]
+    ) -> list[ProductChange]:
+        """The changes to send; the others written now: held back, or already done."""
+        ready: list[ProductChange] = []
+        held: list[tuple[str, RemoteCheck]] = []
+        done: list[tuple[SyncStaging, ProductChange]] = []
+        for change_id, _, check in checks:
+            if check.send is not None:
+                ready.append(check.send)
+            elif check.already_done:
+                done.append(self.rows.pop(change_id))
+            else:
+                held.append((change_id, check))
+        if held:
+            await asyncio.to_thread(self._hold_back, held)
+        if done:
+            await asyncio.to_thread(self._write, done, RunReport())
         return ready
 
     async def _finish_already_there(self) -> None:
@@ -295,6 +308,26 @@ class _Push:
 
     def _strategy(self) -> Strategy:
         return Strategy(self.context.params.get("strategy") or "balanced")
+
+
+async def _remote_products(
+    client: ShopifyClient, handles: list[str], locations: dict[str, str]
+) -> AsyncIterator[RemoteProduct]:
+    """The products Shopify has of these handles: page by page for a few, past BULK_READ_FROM
+    by one bulk export of the store (a few points, where pages cost about a thousand each),
+    keeping only the ones asked for."""
+    if len(handles) <= BULK_READ_FROM:
+        for start in range(0, len(handles), CHECK_BATCH):
+            found = await fetch_products_by_handles(
+                client, handles[start : start + CHECK_BATCH], location_count=len(locations)
+            )
+            for remote in found.values():
+                yield remote
+        return
+    wanted = set(handles)
+    async for remote in iterate_bulk_products(client):
+        if remote.handle in wanted:
+            yield remote
 
 
 def run_push(context: JobContext) -> dict[str, Any]:
