@@ -20,6 +20,7 @@ from cowans.db.models import (
     User,
 )
 from cowans.db.session import session_scope
+from cowans.jobs import store as jobs_store
 from cowans.jobs.handlers import HANDLERS
 from cowans.jobs.push import create_push_job
 from cowans.jobs.runtime import JobRuntime
@@ -227,3 +228,49 @@ def test_only_approved_changes_reach_shopify(
         "stapler-1": StagedChangeStatus.REJECTED,
         "stapler-2": StagedChangeStatus.PENDING,
     }
+
+
+def test_a_stopped_push_finishes_its_requests_and_leaves_the_rest_approved(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(30):
+            add_product(session, number)
+    stage_and_approve(engine, store_id)
+    emulator.http.patch(
+        f"{emulator.base_url}/_emulator/demo/config", json={"faults": {"latency_ms": [100, 150]}}
+    )
+    runtime, _ = make_runtime(HANDLERS)
+    with consuming(runtime):
+        with session_scope(engine) as session:
+            store = session.get(Store, store_id)
+            assert store is not None
+            config = {"minWorkers": 1, "maxWorkers": 1, "batchSize": 1}
+            job = create_push_job(session, store, config, None)
+            runtime.submit(session, job)
+            job_id = job.id
+        wait_for(lambda: applied_count(engine) >= 3, "the first changes to be applied")
+        with session_scope(engine) as session:
+            jobs_store.request_cancel(session, job_id)  # what POST /api/sync/stop does
+        job = wait_for(lambda: job_finished(engine, job_id), "the push to stop")
+    assert job.state is JobState.CANCELLED
+    applied = applied_count(engine)
+    assert 3 <= applied < 30
+    assert (job.result["applied"], job.result["not_run"]) == (applied, 30 - applied)
+    with session_scope(engine) as session:
+        left = session.scalars(
+            select(SyncStaging).where(SyncStaging.status == StagedChangeStatus.APPROVED)
+        ).all()
+    assert len(left) == 30 - applied  # approved still: the next push sends them
+    products = emulator.gql("{ products(first: 50) { nodes { id } } }")["data"]["products"]
+    assert len(products["nodes"]) == applied
+
+
+def applied_count(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        return len(
+            session.scalars(
+                select(SyncStaging).where(SyncStaging.status == StagedChangeStatus.APPLIED)
+            ).all()
+        )

@@ -17,7 +17,12 @@ class JobStopped(Exception):
 
 
 class JobCancelled(JobStopped):
-    """A person cancelled the job: it ends as `cancelled`, keeping what it finished."""
+    """A person cancelled the job: it ends as `cancelled`, keeping what it finished (and,
+    when the handler says, `result`: what it did before it stopped)."""
+
+    def __init__(self, message: str = "", result: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.result = result or {}
 
 
 class JobInterrupted(JobStopped):

@@ -28,7 +28,7 @@ from cowans.db.session import session_scope
 from cowans.errors import NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
-from cowans.jobs.errors import CompletedWithErrors, JobCancelled
+from cowans.jobs.errors import CompletedWithErrors, JobCancelled, JobInterrupted, JobLost
 from cowans.jobs.staged_events import staged_changed
 from cowans.jobs.store_turns import store_turn
 from cowans.shopify.bulk import iterate_bulk_products
@@ -355,9 +355,7 @@ def _push_store(context: JobContext, store: Store) -> dict[str, Any]:
     context.publish(event)
     context.progress(phase="done" if not push.tally.not_run else "stopped")
     if push.tally.not_run:
-        raise JobCancelled(
-            f"Stopped: {push.tally.not_run} approved changes were not sent and stay approved."
-        )
+        _stopped(context, push.tally.not_run, summary)
     problems = push.tally.failed + push.tally.conflicts
     if problems:
         raise CompletedWithErrors(
@@ -366,6 +364,18 @@ def _push_store(context: JobContext, store: Store) -> dict[str, Any]:
             summary,
         )
     return summary
+
+
+def _stopped(context: JobContext, not_run: int, summary: dict[str, Any]) -> None:
+    """Why the run stopped early decides how the job ends: a worker shutting down gives it
+    back to the queue (its next run sends the rest), a cancel ends it with what it did."""
+    if context.lost.is_set():
+        raise JobLost
+    if context.shutting_down.is_set():
+        raise JobInterrupted
+    raise JobCancelled(
+        f"Stopped: {not_run} approved changes were not sent and stay approved.", summary
+    )
 
 
 def _summary(tally: _Tally, report: RunReport) -> dict[str, Any]:

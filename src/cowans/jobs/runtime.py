@@ -111,8 +111,9 @@ class JobRuntime:
             return
         try:
             result = handler(context) or {}
-        except JobCancelled:
-            self._end(context, JobState.CANCELLED, result={"cancelled": "while running"})
+        except JobCancelled as exc:
+            result = {"cancelled": "while running", **exc.result}
+            self._end(context, JobState.CANCELLED, result=result)
         except JobInterrupted:
             if store.give_back(self.engine, context.job_id, self.worker_id):
                 self.enqueue(context.job_id, "high")  # it was running: let it go on first
