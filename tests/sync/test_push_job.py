@@ -65,13 +65,22 @@ def stage_and_approve(engine: Engine, store_id: int) -> int:
         return staged
 
 
-def push(runtime: JobRuntime, engine: Engine, store_id: int) -> Any:
+def start_push(
+    runtime: JobRuntime, engine: Engine, store_id: int, config: dict[str, Any] | None = None
+) -> int:
     with session_scope(engine) as session:
         store = session.get(Store, store_id)
         assert store is not None
-        job = create_push_job(session, store, {"maxWorkers": 4, "strategy": "balanced"}, None)
+        config = config or {"maxWorkers": 4, "strategy": "balanced"}
+        job = create_push_job(session, store, config, None)
         runtime.submit(session, job)
-        job_id = job.id
+        return job.id
+
+
+def push(
+    runtime: JobRuntime, engine: Engine, store_id: int, config: dict[str, Any] | None = None
+) -> Any:
+    job_id = start_push(runtime, engine, store_id, config)
     return wait_for(lambda: job_finished(engine, job_id), "the push")
 
 
@@ -187,15 +196,9 @@ def test_batch_size_caps_the_products_of_one_request(
     stage_and_approve(engine, store_id)
     runtime, _ = make_runtime(HANDLERS)
     with consuming(runtime):
-        with session_scope(engine) as session:
-            store = session.get(Store, store_id)
-            assert store is not None
-            # Without batchSize, balanced puts up to ten products in one request.
-            config = {"maxWorkers": 1, "strategy": "balanced", "batchSize": BATCH_SIZE}
-            job = create_push_job(session, store, config, None)
-            runtime.submit(session, job)
-            job_id = job.id
-        job = wait_for(lambda: job_finished(engine, job_id), "the push")
+        # Without batchSize, balanced puts up to ten products in one request.
+        config = {"maxWorkers": 1, "strategy": "balanced", "batchSize": BATCH_SIZE}
+        job = push(runtime, engine, store_id, config)
     assert job.state is JobState.COMPLETED, (job.error, job.result)
     product_sets = job.metrics["latency"]["product_set"]
     assert (product_sets["steps"], product_sets["works"]) == (3, 3)  # one product a request
@@ -243,13 +246,8 @@ def test_a_stopped_push_finishes_its_requests_and_leaves_the_rest_approved(
     )
     runtime, _ = make_runtime(HANDLERS)
     with consuming(runtime):
-        with session_scope(engine) as session:
-            store = session.get(Store, store_id)
-            assert store is not None
-            config = {"minWorkers": 1, "maxWorkers": 1, "batchSize": 1}
-            job = create_push_job(session, store, config, None)
-            runtime.submit(session, job)
-            job_id = job.id
+        config = {"minWorkers": 1, "maxWorkers": 1, "batchSize": 1}
+        job_id = start_push(runtime, engine, store_id, config)
         wait_for(lambda: applied_count(engine) >= 3, "the first changes to be applied")
         with session_scope(engine) as session:
             jobs_store.request_cancel(session, job_id)  # what POST /api/sync/stop does

@@ -22,7 +22,7 @@ from cowans.errors import InvalidInput, NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
 from cowans.jobs.staged_events import staged_changed
-from cowans.jobs.store_turns import store_turn
+from cowans.jobs.store_turns import run_on_store
 from cowans.shopify.bulk import iterate_bulk_products
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.connection import client_for_store
@@ -94,13 +94,7 @@ def _parse_since(value: str) -> datetime:
 
 
 def run_pull(context: JobContext) -> dict[str, Any]:
-    with session_scope(context.engine) as session:
-        store = session.get(Store, context.store_id)
-        if store is None:
-            raise NotFound("store_not_found", f"No store with id {context.store_id}.")
-        session.expunge(store)
-    with store_turn(context):
-        return _pull_store(context, store)
+    return run_on_store(context, _pull_store)
 
 
 def _pull_store(context: JobContext, store: Store) -> dict[str, Any]:

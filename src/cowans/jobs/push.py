@@ -25,12 +25,11 @@ from sqlalchemy.orm import Session
 
 from cowans.db.models import StagedChangeStatus, Store, SyncHistory, SyncJob, SyncStaging
 from cowans.db.session import session_scope
-from cowans.errors import NotFound
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
 from cowans.jobs.errors import CompletedWithErrors, JobCancelled, JobInterrupted, JobLost
 from cowans.jobs.staged_events import staged_changed
-from cowans.jobs.store_turns import store_turn
+from cowans.jobs.store_turns import run_on_store
 from cowans.shopify.bulk import iterate_bulk_products
 from cowans.shopify.client import ShopifyClient
 from cowans.shopify.collections import ensure_collections, find_collections
@@ -331,13 +330,7 @@ async def _remote_products(
 
 
 def run_push(context: JobContext) -> dict[str, Any]:
-    with session_scope(context.engine) as session:
-        store = session.get(Store, context.store_id)
-        if store is None:
-            raise NotFound("store_not_found", f"No store with id {context.store_id}.")
-        session.expunge(store)
-    with store_turn(context):
-        return _push_store(context, store)
+    return run_on_store(context, _push_store)
 
 
 def _push_store(context: JobContext, store: Store) -> dict[str, Any]:

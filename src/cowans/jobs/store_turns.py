@@ -9,16 +9,31 @@ queue) is free.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Engine, and_, exists, or_, select, update
 
 from cowans.db.models import JobState, Store, SyncJob
 from cowans.db.session import session_scope
+from cowans.errors import NotFound
 from cowans.jobs.context import JobContext
 
 WAIT_SECONDS = 1.0
+StoreWork = Callable[[JobContext, Store], dict[str, Any]]
+
+
+def run_on_store(context: JobContext, work: StoreWork) -> dict[str, Any]:
+    """Run a pull's or push's `work` on the job's store (detached from any session), in the
+    store's turn."""
+    with session_scope(context.engine) as session:
+        store = session.get(Store, context.store_id)
+        if store is None:
+            raise NotFound("store_not_found", f"No store with id {context.store_id}.")
+        session.expunge(store)
+    with store_turn(context):
+        return work(context, store)
 
 
 @contextmanager
