@@ -21,7 +21,8 @@ from pyftpdlib.handlers import DTPHandler, FTPHandler
 from pyftpdlib.servers import FTPServer
 
 from cowans.config import Settings
-from cowans.sources import etilize_fetch
+from cowans.sources import etilize_columns, etilize_fetch
+from cowans.sources.csv_batches import HandOver
 from cowans.sources.etilize import read_etilize
 from cowans.sources.etilize_fetch import (
     FTP_BACKOFF_BASE_SECONDS,
@@ -81,6 +82,56 @@ def test_a_realistic_feed_is_within_the_compression_limit(tmp_path: Path) -> Non
     path = zip_of(tmp_path / "feed.zip", {"feed.csv": etilize.getvalue()}, level=9)
     expected = generated.products - generated.expected.get("row_error", 0)
     assert product_count(path) == expected
+
+
+def test_a_zipped_feed_is_read_by_the_column_reader_as_the_csv_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etilize_csv, xorosoft = io.BytesIO(), io.BytesIO()
+    generate_feeds(1_500, seed=7, etilize_out=etilize_csv, xorosoft_out=xorosoft)
+    plain = tmp_path / "feed.csv"
+    plain.write_bytes(etilize_csv.getvalue())
+    with open_feed_file(plain) as stream:
+        expected = list(read_etilize(stream))
+    path = zip_of(tmp_path / "feed.zip", {"feed.csv": etilize_csv.getvalue()})
+    batches: list[object] = []
+    read_columns = etilize_columns.read_columns
+
+    def counted(*args: object, **kwargs: object) -> Iterator[object]:
+        for record in read_columns(*args, **kwargs):  # type: ignore[arg-type]
+            batches.append(record)
+            yield record
+
+    monkeypatch.setattr(etilize_columns, "read_columns", counted)
+    with open_feed_file(path) as stream:
+        assert stream.seekable()
+        got = list(read_etilize(stream))
+    assert got == expected
+    assert len(batches) == len(expected)  # every record came from the column reader
+
+
+def test_a_zipped_feed_handed_over_to_the_careful_reader_reads_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etilize_csv, xorosoft = io.BytesIO(), io.BytesIO()
+    generate_feeds(1_500, seed=7, etilize_out=etilize_csv, xorosoft_out=xorosoft)
+    plain = tmp_path / "feed.csv"
+    plain.write_bytes(etilize_csv.getvalue())
+    with open_feed_file(plain) as stream:
+        expected = list(read_etilize(stream))
+    path = zip_of(tmp_path / "feed.zip", {"feed.csv": etilize_csv.getvalue()})
+    read_columns = etilize_columns.read_columns
+
+    def handing_over(*args: object, **kwargs: object) -> Iterator[object]:
+        for number, record in enumerate(read_columns(*args, **kwargs)):  # type: ignore[arg-type]
+            if number == 700:
+                raise HandOver("test")
+            yield record
+
+    monkeypatch.setattr(etilize_columns, "read_columns", handing_over)
+    with open_feed_file(path) as stream:
+        got = list(read_etilize(stream))
+    assert got == expected
 
 
 @pytest.mark.parametrize(

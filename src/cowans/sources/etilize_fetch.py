@@ -175,7 +175,13 @@ def _open_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> IO[bytes]
 
 class _CappedMember(io.RawIOBase):
     """The CSV inside the zip, decompressed as it is read and never past the size it declared:
-    the declaration was checked against the limits, so the data is held to it too."""
+    the declaration was checked against the limits, so the data is held to it too.
+
+    It seeks as zipfile's member does (going back decompresses again from the start), so that
+    `read_etilize` reads it with the column reader, and goes back to its start only to hand a
+    file over to the careful reader. The cap is on the position read to, not on the bytes read
+    in all: reading the file again is not reading more of it.
+    """
 
     def __init__(self, member: IO[bytes], declared_size: int) -> None:
         super().__init__()
@@ -185,6 +191,19 @@ class _CappedMember(io.RawIOBase):
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return self._member.seekable()
+
+    def tell(self) -> int:
+        return self._produced
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            self._produced = self._member.seek(offset, whence)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise _damaged(error) from None
+        return self._produced
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         try:
