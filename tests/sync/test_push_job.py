@@ -172,12 +172,21 @@ def test_the_review_and_push_api_from_staging_to_the_store(
     assert (status["metrics"]["succeeded"], status["metrics"]["failed"]) == (2, 0)
     applied = client.get("/api/sync/staged?status=applied", headers=approver).json()
     assert applied["total"] == 2
+    history = client.get("/api/sync/history?direction=push", headers=approver).json()
+    assert history["total"] == 1
+    [run] = history["items"]
+    assert (run["sync_job_id"], run["status"], run["succeeded_items"]) == (job_id, "completed", 2)
+    assert run["performance_metrics"]["requests"] >= 1
     assert sorted(remote(emulator)) == ["stapler-0", "stapler-1"]
     again = client.post("/api/enhanced-sync/shopify-up", json={}, headers=approver)
     assert again.status_code == 202  # nothing approved: an empty push that completes
     empty = wait_for(lambda: job_finished(engine, again.json()["job_id"]), "the empty push")
     assert empty.state is JobState.COMPLETED
     assert empty.result["total"] == 0
+    first = client.get("/api/sync/history?limit=1", headers=approver).json()
+    assert (first["total"], first["items"][0]["sync_job_id"]) == (2, empty.id)  # newest first
+    rest = client.get(f"/api/sync/history?limit=1&cursor={first['next_cursor']}", headers=approver)
+    assert [run["sync_job_id"] for run in rest.json()["items"]] == [job_id]
     stop = client.post("/api/sync/stop", json={}, headers=approver)
     assert stop.status_code == 404
     assert stop.json()["error"]["code"] == "no_running_push"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cowans.db.models import StagedChangeStatus, SyncStaging
+from cowans.db.models import StagedChangeStatus, SyncHistory, SyncStaging
 from cowans.errors import InvalidInput
 from cowans.sync.errors import SyncErrorCode
 from cowans.sync.settle import resolve_conflict, settle_pull
@@ -157,3 +157,25 @@ def _selected(
     raise InvalidInput(
         SyncErrorCode.NOTHING_SELECTED, "Name the changes (ids) or choose all_pending."
     )
+
+
+def list_history(
+    session: Session,
+    store_id: int | None,
+    direction: str | None,
+    limit: int,
+    cursor: int | None,
+) -> tuple[list[SyncHistory], int, int | None]:
+    """A page of sync history, newest first (ids below `cursor`), the total, the next cursor."""
+    statement = select(SyncHistory)
+    if store_id is not None:
+        statement = statement.where(SyncHistory.store_id == store_id)
+    if direction is not None:
+        statement = statement.where(SyncHistory.direction == direction)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    if cursor is not None:
+        statement = statement.where(SyncHistory.id < cursor)
+    rows = list(session.scalars(statement.order_by(SyncHistory.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, total, rows[-1].id if more and rows else None

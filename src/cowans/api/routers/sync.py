@@ -1,7 +1,9 @@
 """Parallel sync API (`parallel_sync_api`): stage the catalog's differences for a store, list
 what is staged, and push what was approved (`start`, `stop`, `status`); `debug/*` shows a push's
-worker pool and performance figures (cowans.sync.monitor) in detail."""
+worker pool and performance figures (cowans.sync.monitor) in detail; `history` lists past
+pulls and pushes."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request
@@ -18,7 +20,7 @@ from cowans.jobs import store as jobs_store
 from cowans.jobs.push import KIND as PUSH_KIND
 from cowans.jobs.push import create_push_job
 from cowans.jobs.staged_events import staged_changed
-from cowans.sync.review import MAX_PAGE, StagedFilter, list_staged
+from cowans.sync.review import MAX_PAGE, StagedFilter, list_history, list_staged
 from cowans.sync.staging import resolve_store, stage_push
 
 router = APIRouter(prefix="/api/sync", tags=["sync"])
@@ -430,4 +432,47 @@ def debug_metrics(
     }
     return DebugMetrics(
         state=_sync_state(job), job_id=job.id if job is not None else None, **figures
+    )
+
+
+class SyncHistoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sync_job_id: int | None
+    store_id: int | None
+    direction: str
+    status: str
+    started_at: datetime
+    completed_at: datetime | None
+    total_items: int
+    processed_items: int
+    succeeded_items: int
+    failed_items: int
+    performance_metrics: dict[str, Any]
+    error_message: str | None
+
+
+class SyncHistoryPage(BaseModel):
+    items: list[SyncHistoryOut]
+    total: int
+    next_cursor: int | None
+
+
+@router.get("/history", response_model=SyncHistoryPage)
+def history(
+    _: Viewer,
+    session: SessionDep,
+    store_id: int | None = None,
+    direction: Annotated[str | None, Query(pattern="^(push|pull)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[int | None, Query(ge=1)] = None,
+) -> SyncHistoryPage:
+    """Past pulls and pushes, newest first, with their counts, figures and errors; `cursor`
+    is the previous page's `next_cursor`."""
+    rows, total, next_cursor = list_history(session, store_id, direction, limit, cursor)
+    return SyncHistoryPage(
+        items=[SyncHistoryOut.model_validate(row) for row in rows],
+        total=total,
+        next_cursor=next_cursor,
     )
