@@ -12,11 +12,13 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cowans.db.models import Store, SyncHistory, SyncJob
+from cowans.db.base import utcnow
+from cowans.db.models import JobState, Store, SyncHistory, SyncJob
 from cowans.db.session import session_scope
 from cowans.errors import InvalidInput, NotFound
 from cowans.jobs import store as jobs_store
@@ -41,7 +43,15 @@ from cowans.sync.pull import (
     stage_pull,
 )
 
+if TYPE_CHECKING:
+    from cowans.jobs.runtime import JobRuntime
+
 KIND = "sync.pull"
+WEBHOOK_REASON = "webhook"
+WEBHOOK_PULL = {"webhooks": True, "reason": WEBHOOK_REASON}
+# A pull queued longer than this may never run (its enqueue failed, the workers are down):
+# events are not left waiting on it alone.
+COALESCE_WINDOW = timedelta(minutes=5)
 CHUNK = 100
 # Shopify's `updated_at` and ours come from different clocks: read a little further back.
 CLOCK_MARGIN = timedelta(minutes=5)
@@ -228,3 +238,37 @@ def _history(
         failed_items=0,
         performance_metrics={"scope": summary["scope"]},
     )
+
+
+# Webhooks -------------------------------------------------------------------------------------
+
+
+def queue_webhook_pull(session: Session, jobs: "JobRuntime", store: Store) -> int | None:
+    """Queue a webhook pull of the store unless one is queued already; returns the new job's id.
+
+    The event is committed first: a pull reads the pending events after it starts, so once the
+    event is visible, a pull still queued is certain to see it, and a running one may not (it
+    may have read them already), hence a new job then. Deliveries come in bursts, several at
+    once: the store's row is locked for the look and the queueing, so on PostgreSQL the others
+    wait and then see the job (SQLite's write lock already serialises them).
+    """
+    session.commit()
+    session.execute(select(Store.id).where(Store.id == store.id).with_for_update())
+    if _queued_webhook_pull(session, store.id):
+        return None
+    job = create_pull_job(session, store, dict(WEBHOOK_PULL), created_by=None)
+    jobs.submit(session, job)
+    return job.id
+
+
+def _queued_webhook_pull(session: Session, store_id: int) -> bool:
+    queued = session.scalars(
+        select(SyncJob).where(
+            SyncJob.kind == KIND,
+            SyncJob.store_id == store_id,
+            SyncJob.state == JobState.QUEUED,
+            SyncJob.cancel_requested.is_(False),
+            SyncJob.created_at >= utcnow() - COALESCE_WINDOW,
+        )
+    )
+    return any((job.config or {}).get("reason") == WEBHOOK_REASON for job in queued)

@@ -6,30 +6,17 @@ Shopify gives up on a delivery after 5 seconds and retries it, so the work here 
 the event, make sure a pull job will look at it, answer. The pull does the reading.
 """
 
-from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from cowans.api.deps import JobsDep, SessionDep, audit
-from cowans.db.base import utcnow
-from cowans.db.models import JobState, Store, SyncJob
-from cowans.jobs.pull import KIND as PULL_KIND
-from cowans.jobs.pull import create_pull_job
-from cowans.jobs.runtime import JobRuntime
+from cowans.jobs.pull import queue_webhook_pull
 from cowans.sync import webhooks
 from cowans.sync.webhooks import MAX_BODY_BYTES, WebhookBodyTooLarge, WebhookErrorCode
 
 router = APIRouter(prefix="/api/shopify", tags=["webhooks"])
-
-PULL_REASON = "webhook"
-PULL_CONFIG = {"webhooks": True, "reason": PULL_REASON}
-# A pull queued longer than this may never run (its enqueue failed, the workers are down):
-# events are not left waiting on it alone.
-COALESCE_WINDOW = timedelta(minutes=5)
 
 
 class WebhookReceived(BaseModel):
@@ -90,7 +77,7 @@ def receive_webhook(
     receipt = webhooks.record_delivery(session, store, delivery)
     pull_job_id = None
     if receipt.needs_pull and store.is_active:
-        pull_job_id = _make_sure_a_pull_runs(session, jobs, store)
+        pull_job_id = queue_webhook_pull(session, jobs, store)
     audit(
         request,
         store_id=store.id,
@@ -100,34 +87,3 @@ def receive_webhook(
         pull_job_id=pull_job_id,
     )
     return WebhookReceived(status=receipt.status.value)
-
-
-def _make_sure_a_pull_runs(session: Session, jobs: JobRuntime, store: Store) -> int | None:
-    """Queue a webhook pull of the store unless one is queued already; returns the new job's id.
-
-    The event is committed first: a pull reads the pending events after it starts, so once the
-    event is visible, a pull still queued is certain to see it, and a running one may not (it
-    may have read them already), hence a new job then. Deliveries come in bursts, several at
-    once: the store's row is locked for the look and the queueing, so on PostgreSQL the others
-    wait and then see the job (SQLite's write lock already serialises them).
-    """
-    session.commit()
-    session.execute(select(Store.id).where(Store.id == store.id).with_for_update())
-    if _queued_webhook_pull(session, store.id):
-        return None
-    job = create_pull_job(session, store, dict(PULL_CONFIG), created_by=None)
-    jobs.submit(session, job)
-    return job.id
-
-
-def _queued_webhook_pull(session: Session, store_id: int) -> bool:
-    queued = session.scalars(
-        select(SyncJob).where(
-            SyncJob.kind == PULL_KIND,
-            SyncJob.store_id == store_id,
-            SyncJob.state == JobState.QUEUED,
-            SyncJob.cancel_requested.is_(False),
-            SyncJob.created_at >= utcnow() - COALESCE_WINDOW,
-        )
-    )
-    return any((job.config or {}).get("reason") == PULL_REASON for job in queued)
