@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cowans.db.models import StagedChangeStatus, Store, SyncHistory, SyncJob, SyncStaging
@@ -58,6 +58,8 @@ KIND = "sync.push"
 ERRORS_KEPT = 100
 CHECK_BATCH = 250  # products read from Shopify per pre-push check round
 STOP_POLL_SECONDS = 1.0
+# The outcomes a change may have had from an earlier attempt of the same push.
+DONE = (StagedChangeStatus.APPLIED, StagedChangeStatus.FAILED, StagedChangeStatus.CONFLICT)
 BULK_READ_FROM = 50  # products to check at once, past which one bulk export reads them
 
 
@@ -108,8 +110,11 @@ class _Push:
     # Database ---------------------------------------------------------------------------------
 
     def claim(self) -> None:
-        """Take the approved changes: they carry this job's id from now on."""
+        """Take the approved changes: they carry this job's id from now on. A job picked up
+        again after a crash counts what its earlier attempts finished, so its figures and
+        history cover the whole push."""
         with session_scope(self.context.engine) as session:
+            self._count_earlier_attempts(session)
             pairs = approved_changes(session, self.store.id, self.context.params.get("ids"))
             ids = [row.id for row, _ in pairs]
             for start in range(0, len(ids), 500):
@@ -120,7 +125,26 @@ class _Push:
                 )
             session.expunge_all()
         self.rows = {change.change_id: (row, change) for row, change in pairs}
-        self.tally.total = len(self.rows)
+        self.tally.total += len(self.rows)
+
+    def _count_earlier_attempts(self, session: Session) -> None:
+        finished = session.execute(
+            select(SyncStaging.status, func.count())
+            .where(
+                SyncStaging.sync_job_id == self.context.job_id,
+                SyncStaging.direction == "push",
+                SyncStaging.status.in_(DONE),
+            )
+            .group_by(SyncStaging.status)
+        )
+        for status, count in finished:
+            if status is StagedChangeStatus.APPLIED:
+                self.tally.applied += count
+            elif status is StagedChangeStatus.CONFLICT:
+                self.tally.conflicts += count
+            else:
+                self.tally.failed += count
+            self.tally.total += count
 
     def _write(self, pairs: list[tuple[SyncStaging, ProductChange]], report: RunReport) -> None:
         with session_scope(self.context.engine) as session:
@@ -134,7 +158,7 @@ class _Push:
         self.tally.failed += outcome.failed
         self.tally.conflicts += outcome.conflicts
         self.tally.add_errors(outcome.errors)
-        self._progress()
+        self.progress()
 
     def _hold_back(self, held: list[tuple[str, RemoteCheck]]) -> None:
         """Conflicts found before sending, and updates of products Shopify no longer has."""
@@ -156,7 +180,7 @@ class _Push:
                 store = session.get(Store, self.store.id)
                 assert store is not None
                 stage_missing(session, store, vanished, job_id=self.context.job_id)
-        self._progress()
+        self.progress()
 
     def _finish_unplannable(self, plan: Plan) -> None:
         if not plan.unplannable:
@@ -168,9 +192,9 @@ class _Push:
                 row.status, row.error = StagedChangeStatus.FAILED, reason[:2000]
                 self.tally.failed += 1
                 self.tally.add_errors([{"handle": change.handle, "error": row.error}])
-        self._progress()
+        self.progress()
 
-    def _progress(self) -> None:
+    def progress(self) -> None:
         done = self.tally.applied + self.tally.failed + self.tally.conflicts
         self.context.progress(
             processed=done,
@@ -337,12 +361,15 @@ def _push_store(context: JobContext, store: Store) -> dict[str, Any]:
     started = datetime.now(UTC)
     push = _Push(context, store)
     push.claim()
-    context.progress(total=push.tally.total, processed=0, phase="checking")
+    context.progress(total=push.tally.total, phase="checking")
+    push.progress()  # an attempt after a crash starts from what the earlier ones finished
     report = asyncio.run(push.send()) if push.rows else RunReport()
     push.tally.not_run = len(push.rows)
     summary = _summary(push.tally, report)
+    handed_back = push.tally.not_run and (context.shutting_down.is_set() or context.lost.is_set())
     with session_scope(context.engine) as session:
-        session.add(_history(context, store.id, started, summary))
+        if not handed_back:  # one history row per push, written by the attempt that ends it
+            session.add(_history(context, store.id, started, summary))
         session.flush()
         event = staged_changed(session, store.id, "pushed", job_id=context.job_id)
     context.publish(event)
