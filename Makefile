@@ -8,8 +8,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 SYNCED := $(VENV)/.synced
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+WEB := web
+WEB_DEPS := $(WEB)/node_modules/.installed
+WEB_BUILD := $(WEB)/dist/index.html
+WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
+	$(addprefix $(WEB)/,package.json index.html vite.config.ts tsconfig.json)
 
-.PHONY: help install system-deps run test lint format clean
+.PHONY: help install system-deps web run test lint format clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,15 +28,30 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 
 install: $(SYNCED)  ## Create .venv with the locked dependencies
 
-system-deps:  ## Install the servers the test suite starts (PostgreSQL, Redis) from Debian packages
+system-deps:  ## Install what the suite starts (PostgreSQL, Redis, Chromium) and Node, from Debian
 	@missing=""; \
 	{ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null; } || \
 		missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -z "$$missing" ] || { $(SUDO) apt-get update -q && \
 		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; }
 
-run: install  ## Start the whole system at http://127.0.0.1:5000 (Ctrl-C stops it)
+# npm ci only when node_modules is missing or the lock changed; the build only when a source did.
+$(WEB_DEPS): $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends nodejs npm; }
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+$(WEB_BUILD): $(WEB_DEPS) $(WEB_SOURCES)
+	cd $(WEB) && npm run build
+	@touch $@
+
+web: $(WEB_BUILD)  ## Typecheck and build the dashboard into web/dist (skipped when up to date)
+
+run: install web  ## Start the whole system at http://127.0.0.1:5000 (Ctrl-C stops it)
 	$(BIN)/cowans serve
 
 lint: install  ## ruff, formatting and the import-layer contract
@@ -39,7 +59,7 @@ lint: install  ## ruff, formatting and the import-layer contract
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: install system-deps lint  ## Lint, then run the whole suite (SQLite and PostgreSQL)
+test: install system-deps lint web  ## Lint, build the dashboard, then run the whole suite
 	$(BIN)/pytest
 
 format: install  ## Fix what ruff can fix and format the code
@@ -47,4 +67,4 @@ format: install  ## Fix what ruff can fix and format the code
 	$(BIN)/ruff format .
 
 clean:  ## Remove the virtualenv, caches and local data (./var)
-	rm -rf $(VENV) .pytest_cache .ruff_cache var
+	rm -rf $(VENV) .pytest_cache .ruff_cache var $(WEB)/node_modules $(WEB)/dist

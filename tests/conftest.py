@@ -17,6 +17,7 @@ os.environ.update(
         "ENVIRONMENT": "test",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production-rules",
         "DATA_DIR": "/nonexistent-cowans-test-data-dir",
+        "WEB_DIST_DIR": "/nonexistent-cowans-test-web-dist",  # tests build their own
     }
 )
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     secret_key: SecretStr = SecretStr("")
     data_dir: Path = Path("var")
+    # The dashboard's build (`npm run build` in web/); the API serves it at `/` when present.
+    web_dist_dir: Path = Path("web/dist")
     database_url: str = ""
     queue_url: str = ""
     host: str = "127.0.0.1"

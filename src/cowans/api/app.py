@@ -10,7 +10,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from cowans import __version__
 from cowans.api.errors import install_error_handlers
@@ -30,6 +29,7 @@ from cowans.api.routers import (
     users,
     webhooks,
 )
+from cowans.api.web import install_dashboard
 from cowans.config import Settings, get_settings
 from cowans.db.session import get_engine, session_factory
 from cowans.jobs.events import EventBus
@@ -99,8 +99,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    install_dashboard(app, settings.web_dist_dir)
 
     return app
