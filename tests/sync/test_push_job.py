@@ -53,6 +53,16 @@ def connect_store(engine: Engine, emulator: RunningEmulator) -> int:
         return store.id
 
 
+def approved_store(engine: Engine, emulator: RunningEmulator, products: int) -> int:
+    """A store connected to the emulator, with `products` staplers staged and approved."""
+    store_id = connect_store(engine, emulator)
+    with session_scope(engine) as session:
+        for number in range(products):
+            add_product(session, number)
+    stage_and_approve(engine, store_id)
+    return store_id
+
+
 def stage_and_approve(engine: Engine, store_id: int) -> int:
     with session_scope(engine) as session:
         store = session.get(Store, store_id)
@@ -198,11 +208,7 @@ BATCH_SIZE = 1
 def test_batch_size_caps_the_products_of_one_request(
     make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
 ) -> None:
-    store_id = connect_store(engine, emulator)
-    with session_scope(engine) as session:
-        for number in range(3):
-            add_product(session, number)
-    stage_and_approve(engine, store_id)
+    store_id = approved_store(engine, emulator, 3)
     runtime, _ = make_runtime(HANDLERS)
     with consuming(runtime):
         # Without batchSize, balanced puts up to ten products in one request.
@@ -245,11 +251,7 @@ def test_only_approved_changes_reach_shopify(
 def test_a_stopped_push_finishes_its_requests_and_leaves_the_rest_approved(
     make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
 ) -> None:
-    store_id = connect_store(engine, emulator)
-    with session_scope(engine) as session:
-        for number in range(30):
-            add_product(session, number)
-    stage_and_approve(engine, store_id)
+    store_id = approved_store(engine, emulator, 30)
     emulator.http.patch(
         f"{emulator.base_url}/_emulator/demo/config", json={"faults": {"latency_ms": [100, 150]}}
     )
