@@ -167,28 +167,34 @@ def normalize_shop_domain(value: str) -> str:
 
 def check_access_token(token: str) -> str:
     """Never quotes the token back, whatever is wrong with it."""
-    token = token.strip()
-    if not token or len(token) > MAX_TOKEN_LENGTH or not _TOKEN_CHARACTERS.match(token):
-        raise _invalid(
-            StoreErrorCode.INVALID_ACCESS_TOKEN,
-            "access_token",
-            f"access_token must be 1 to {MAX_TOKEN_LENGTH} visible ASCII characters "
-            "without spaces (an Admin API access token such as shpat_...).",
-        )
-    return token
+    return _checked_secret(
+        token,
+        StoreErrorCode.INVALID_ACCESS_TOKEN,
+        "access_token",
+        "an Admin API access token such as shpat_...",
+    )
 
 
 def check_webhook_secret(secret: str) -> str:
     """The app's client secret Shopify signs webhooks with. Never quoted back."""
-    secret = secret.strip()
-    if not secret or len(secret) > MAX_TOKEN_LENGTH or not _TOKEN_CHARACTERS.match(secret):
+    return _checked_secret(
+        secret,
+        StoreErrorCode.INVALID_WEBHOOK_SECRET,
+        "webhook_secret",
+        "the app's client secret, which Shopify signs webhooks with",
+    )
+
+
+def _checked_secret(value: str, code: StoreErrorCode, field: str, what: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_TOKEN_LENGTH or not _TOKEN_CHARACTERS.match(value):
         raise _invalid(
-            StoreErrorCode.INVALID_WEBHOOK_SECRET,
-            "webhook_secret",
-            f"webhook_secret must be 1 to {MAX_TOKEN_LENGTH} visible ASCII characters without "
-            "spaces (the app's client secret, which Shopify signs webhooks with).",
+            code,
+            field,
+            f"{field} must be 1 to {MAX_TOKEN_LENGTH} visible ASCII characters "
+            f"without spaces ({what}).",
         )
-    return secret
+    return value
 
 
 def check_api_version(version: str) -> str:
