@@ -69,6 +69,24 @@ def create(api: Responses, headers: dict[str, str], **body: Any) -> httpx.Respon
     return api("POST", STORES, json={**payload, **body}, headers=headers)
 
 
+def create_connected(
+    api: Responses,
+    admin: dict[str, str],
+    shop: RunningEmulator,
+    access_token: str = EMULATOR_TOKEN,
+    **body: Any,
+) -> httpx.Response:
+    """A store pointing at the emulator's demo shop (the token may be a wrong one)."""
+    return create(
+        api,
+        admin,
+        shop_domain="demo.myshopify.com",
+        admin_url=emulator_url(shop),
+        access_token=access_token,
+        **body,
+    )
+
+
 def audit_rows(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT * FROM audit_log")).all()
@@ -174,13 +192,7 @@ def test_an_unknown_store_is_404(api: Responses, login: LoginHeaders) -> None:
 
 def test_roles(api: Responses, login: LoginHeaders, shop: RunningEmulator) -> None:
     admin = login(Role.ADMIN)
-    store = create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=EMULATOR_TOKEN,
-    ).json()
+    store = create_connected(api, admin, shop).json()
     url = f"{STORES}/{store['id']}"
     viewer, editor, approver = login(Role.VIEWER), login(Role.EDITOR), login(Role.APPROVER)
 
@@ -291,14 +303,7 @@ def test_connection_to_the_emulator(
     api: Responses, login: LoginHeaders, shop: RunningEmulator
 ) -> None:
     admin = login(Role.ADMIN)
-    store = create(
-        api,
-        admin,
-        name="Demo",
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=EMULATOR_TOKEN,
-    ).json()
+    store = create_connected(api, admin, shop, name="Demo").json()
     response = api("POST", f"{STORES}/{store['id']}/test-connection", headers=admin)
     assert response.status_code == 200, response.text
     result = response.json()
@@ -323,13 +328,7 @@ def test_a_wrong_token_then_the_replaced_one(
     api: Responses, login: LoginHeaders, shop: RunningEmulator, engine: Engine
 ) -> None:
     admin, wrong = login(Role.ADMIN), new_token()
-    store = create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=wrong,
-    ).json()
+    store = create_connected(api, admin, shop, access_token=wrong).json()
     test_url = f"{STORES}/{store['id']}/test-connection"
     failed = api("POST", test_url, headers=admin)
     assert failed.status_code == 200
@@ -382,13 +381,7 @@ def test_a_hanging_store_times_out_quickly(
     faults = shop.shop().faults
     faults.hang, faults.hang_seconds = 1.0, 2.0
     admin = login(Role.ADMIN)
-    store = create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=EMULATOR_TOKEN,
-    ).json()
+    store = create_connected(api, admin, shop).json()
     started = time.monotonic()
     result = api("POST", f"{STORES}/{store['id']}/test-connection", headers=admin).json()
     assert time.monotonic() - started < 5
@@ -402,13 +395,7 @@ def test_a_failing_store_is_retried_once_and_explained(
 ) -> None:
     shop.shop().faults.http_5xx = 1.0
     admin = login(Role.ADMIN)
-    store = create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=EMULATOR_TOKEN,
-    ).json()
+    store = create_connected(api, admin, shop).json()
     result = api("POST", f"{STORES}/{store['id']}/test-connection", headers=admin).json()
     assert (result["ok"], result["error_code"]) == (False, "shopify_unavailable")
     assert "kept failing (http_5" in result["error"]
@@ -432,13 +419,7 @@ def test_the_token_never_leaks(
     all_logs: pytest.LogCaptureFixture,
 ) -> None:
     admin, first = login(Role.ADMIN), new_token()
-    store = create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=first,
-    ).json()
+    store = create_connected(api, admin, shop, access_token=first).json()
     url = f"{STORES}/{store['id']}"
     api("POST", f"{url}/test-connection", headers=admin)  # refused
     api("PATCH", url, json={"access_token": EMULATOR_TOKEN, "name": "Demo"}, headers=admin)
@@ -481,17 +462,6 @@ WEBHOOK_TOPICS = [
 def emulator_subscriptions(shop: RunningEmulator) -> list[tuple[str, str, str]]:
     subscriptions = shop.shop().data.webhook_subscriptions.values()
     return sorted((s.topic, s.uri, s.id) for s in subscriptions)
-
-
-def create_connected(api: Responses, admin: dict[str, str], shop: RunningEmulator, **body: Any):
-    return create(
-        api,
-        admin,
-        shop_domain="demo.myshopify.com",
-        admin_url=emulator_url(shop),
-        access_token=EMULATOR_TOKEN,
-        **body,
-    )
 
 
 def test_a_store_created_with_a_webhook_secret_is_subscribed_once(

@@ -28,6 +28,7 @@ from cowans.sources.etilize import read_etilize
 from cowans.sources.feedgen import generate_feeds
 from cowans.sources.records import EtilizeProduct, RowError, SourceError
 from tests.sources import test_etilize
+from tests.sources.hand_overs import HandOvers, count_hand_overs
 from tests.sources.test_etilize import BLUE, HEADER, feed, image_row, main_row, row, spec
 
 SAMPLE = test_etilize.SAMPLE
@@ -69,26 +70,10 @@ def reading(open_stream: Callable[[], io.IOBase]) -> Reading:
     return Reading(records, read.rows, None)
 
 
-@dataclass
-class HandOvers:
-    count: int = 0
-
-
 @pytest.fixture
 def hand_overs(monkeypatch: pytest.MonkeyPatch) -> HandOvers:
     """Counts the times the column reader handed over to the careful reader."""
-    seen = HandOvers()
-    read_columns = etilize_columns.read_columns
-
-    def counted(*args: object) -> Iterator[EtilizeProduct | RowError]:
-        try:
-            yield from read_columns(*args)  # type: ignore[arg-type]
-        except csv_batches.HandOver:
-            seen.count += 1
-            raise
-
-    monkeypatch.setattr(etilize_columns, "read_columns", counted)
-    return seen
+    return count_hand_overs(monkeypatch, etilize_columns)
 
 
 @pytest.fixture(params=["large blocks", "small blocks"])

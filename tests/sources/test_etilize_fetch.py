@@ -84,16 +84,21 @@ def test_a_realistic_feed_is_within_the_compression_limit(tmp_path: Path) -> Non
     assert product_count(path) == expected
 
 
-def test_a_zipped_feed_is_read_by_the_column_reader_as_the_csv_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def zipped_feed_and_its_records(tmp_path: Path) -> tuple[Path, list[object]]:
+    """A zipped generated feed, and the records its plain CSV gives."""
     etilize_csv, xorosoft = io.BytesIO(), io.BytesIO()
     generate_feeds(1_500, seed=7, etilize_out=etilize_csv, xorosoft_out=xorosoft)
     plain = tmp_path / "feed.csv"
     plain.write_bytes(etilize_csv.getvalue())
     with open_feed_file(plain) as stream:
-        expected = list(read_etilize(stream))
-    path = zip_of(tmp_path / "feed.zip", {"feed.csv": etilize_csv.getvalue()})
+        expected: list[object] = list(read_etilize(stream))
+    return zip_of(tmp_path / "feed.zip", {"feed.csv": etilize_csv.getvalue()}), expected
+
+
+def test_a_zipped_feed_is_read_by_the_column_reader_as_the_csv_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, expected = zipped_feed_and_its_records(tmp_path)
     batches: list[object] = []
     read_columns = etilize_columns.read_columns
 
@@ -113,13 +118,7 @@ def test_a_zipped_feed_is_read_by_the_column_reader_as_the_csv_is(
 def test_a_zipped_feed_handed_over_to_the_careful_reader_reads_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    etilize_csv, xorosoft = io.BytesIO(), io.BytesIO()
-    generate_feeds(1_500, seed=7, etilize_out=etilize_csv, xorosoft_out=xorosoft)
-    plain = tmp_path / "feed.csv"
-    plain.write_bytes(etilize_csv.getvalue())
-    with open_feed_file(plain) as stream:
-        expected = list(read_etilize(stream))
-    path = zip_of(tmp_path / "feed.zip", {"feed.csv": etilize_csv.getvalue()})
+    path, expected = zipped_feed_and_its_records(tmp_path)
     read_columns = etilize_columns.read_columns
 
     def handing_over(*args: object, **kwargs: object) -> Iterator[object]:

@@ -17,6 +17,7 @@ from cowans.sources import csv_batches, csv_transcoding, xorosoft_columns
 from cowans.sources.feedgen import generate_feeds
 from cowans.sources.records import RowError, SourceError, XorosoftItem
 from cowans.sources.xorosoft import read_xorosoft_csv
+from tests.sources.hand_overs import HandOvers, count_hand_overs
 from tests.sources.test_etilize_columns import Unseekable
 from tests.sources.test_xorosoft import HEADER
 from tests.xorosoft_emulator.conftest import SAMPLE_CSV
@@ -49,25 +50,10 @@ def assert_same(data: bytes) -> Reading:
     return columns
 
 
-@dataclass
-class HandOvers:
-    count: int = 0
-
-
 @pytest.fixture
 def hand_overs(monkeypatch: pytest.MonkeyPatch) -> HandOvers:
-    seen = HandOvers()
-    read_columns = xorosoft_columns.read_columns
-
-    def counted(*args: object) -> Iterator[XorosoftItem | RowError]:
-        try:
-            yield from read_columns(*args)  # type: ignore[arg-type]
-        except csv_batches.HandOver:
-            seen.count += 1
-            raise
-
-    monkeypatch.setattr(xorosoft_columns, "read_columns", counted)
-    return seen
+    """Counts the times the column reader handed over to the careful reader."""
+    return count_hand_overs(monkeypatch, xorosoft_columns)
 
 
 @pytest.fixture(params=["large blocks", "small blocks"])
