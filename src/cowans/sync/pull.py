@@ -151,14 +151,10 @@ def _known(session: Session, store_id: int, chunk: list[RemoteProduct]) -> dict[
             | StoreProduct.shopify_product_id.in_([remote.id for remote in chunk]),
         )
     )
-    by_id: dict[str, StoreProduct] = {}
     by_handle = {remote.handle: remote.id for remote in chunk}
-    for row in rows:
-        remote_id = row.shopify_product_id if row.shopify_product_id else by_handle[row.handle]
-        if row.handle in by_handle and by_handle[row.handle] != remote_id:
-            remote_id = by_handle[row.handle]  # recreated under the same handle
-        by_id[remote_id] = row
-    return by_id
+    # The handle wins: it is how pushes address a product, so a product recreated in Shopify
+    # under the same handle is the same product here.
+    return {by_handle.get(row.handle) or row.shopify_product_id or "": row for row in rows}
 
 
 def _catalog(session: Session, handles: list[str]) -> dict[str, Product]:
@@ -341,7 +337,12 @@ def _restage(context: _Context) -> None:
     if not context.restage:
         return
     context.session.flush()
-    stage_push(context.session, context.store, product_ids=sorted(context.restage))
+    stage_push(
+        context.session,
+        context.store,
+        product_ids=sorted(context.restage),
+        within_job=context.job_id,
+    )
     context.session.flush()
     for handle, conflicts in context.conflicts.items():
         row = open_push_row(context.session, context.store.id, handle)

@@ -20,16 +20,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from cowans.catalog.editing import (
     apply_reviewed_values,
     create_reviewed_product,
     delete_product,
+    load_product,
 )
 from cowans.catalog.snapshot import ProductSnapshot
 from cowans.db.models import Product, StagedChangeStatus, Store, StoreProduct, SyncStaging
-from cowans.errors import InvalidInput
+from cowans.errors import InvalidInput, NotFound
 from cowans.sync import snapshots
 from cowans.sync.errors import SyncErrorCode
 from cowans.sync.staging import stage_push
@@ -72,14 +73,14 @@ def _update(
     remote_values = {name: change.get("new") for name, change in (row.changes or {}).items()}
     product = _live_product(session, row.product_id)
     if approved and product is not None:
-        values = catalog_values(remote_values, product, store.location_map or {})
+        values = catalog_values(remote_values, product)
         if values:
             apply_reviewed_values(session, product, values, user_id, SOURCE)
     if known is not None and known.base:
         base = snapshots.from_json(known.base)
         known.base = snapshots.to_json(snapshots.with_fields(base, remote_values, theirs))
     if product is not None:
-        stage_push(session, store, product_ids=[product.id], created_by=user_id)
+        _restage(session, store, row, product.id)
 
 
 def _create(
@@ -99,7 +100,7 @@ def _create(
     row.product_id = product.id
     session.flush()
     # What the catalog could not take (extra variants, other metafields) shows as a push.
-    stage_push(session, store, product_ids=[product.id], created_by=user_id)
+    _restage(session, store, row, product.id)
 
 
 def _delete(
@@ -118,7 +119,13 @@ def _delete(
     if approved and product is not None:
         delete_product(session, product.id, user_id)
     if product is not None:
-        stage_push(session, store, product_ids=[product.id], created_by=user_id)
+        _restage(session, store, row, product.id)
+
+
+def _restage(session: Session, store: Store, row: SyncStaging, product_id: int) -> None:
+    """The product's push as the decision left it, staged as part of the pull that found
+    the change (no staging job per decision)."""
+    stage_push(session, store, product_ids=[product_id], within_job=row.sync_job_id)
 
 
 # Conflict resolutions ---------------------------------------------------------------------------
@@ -146,7 +153,7 @@ def resolve_conflict(
     product = _live_product(session, row.product_id)
     taken = {name: value for name, value in chosen.items() if resolution[name] != "local"}
     if product is not None and taken:
-        values = catalog_values(taken, product, store.location_map or {})
+        values = catalog_values(taken, product)
         if values:
             apply_reviewed_values(session, product, values, user_id, "user")
     _acknowledge(session, row, seen, chosen)
@@ -198,11 +205,9 @@ def _acknowledge(
 # Catalog field names ----------------------------------------------------------------------------
 
 
-def catalog_values(
-    values: Mapping[str, Any], product: Product, location_map: Mapping[str, str]
-) -> dict[str, Any]:
-    """Flat snapshot fields as catalog fields, for those the catalog keeps."""
-    del location_map  # stock is Xorosoft's: never written to the catalog from Shopify
+def catalog_values(values: Mapping[str, Any], product: Product) -> dict[str, Any]:
+    """Flat snapshot fields as catalog fields, for those the catalog keeps (never stock:
+    Xorosoft owns it)."""
     first = product.variants[0] if product.variants else None
     result: dict[str, Any] = {}
     specifications: dict[str, Any] | None = None
@@ -290,14 +295,10 @@ def _store_product(session: Session, store_id: int, handle: str) -> StoreProduct
 
 
 def _live_product(session: Session, product_id: int | None) -> Product | None:
+    """The catalog product, or None when there is none (any more)."""
     if product_id is None:
         return None
-    return session.scalar(
-        select(Product)
-        .where(Product.id == product_id, Product.deleted_at.is_(None))
-        .options(
-            selectinload(Product.variants),
-            selectinload(Product.images),
-            selectinload(Product.metafields),
-        )
-    )
+    try:
+        return load_product(session, product_id)
+    except NotFound:
+        return None

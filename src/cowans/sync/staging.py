@@ -92,8 +92,16 @@ def stage_push(
     product_ids: Iterable[int] | None = None,
     filters: ProductFilter | None = None,
     created_by: int | None = None,
+    within_job: int | None = None,
 ) -> StageResult:
-    """Stage the differences of the selection (all products when neither ids nor filters)."""
+    """Stage the differences of the selection (all products when neither ids nor filters).
+    Staging is recorded as a `sync.stage` job of its own, unless it is a step of another job
+    (`within_job`: a pull restaging the products it compared), whose id the rows then carry."""
+    if within_job is not None:
+        result = StageResult(within_job)
+        for chunk in _chunks(session, _selection(product_ids, filters)):
+            _stage_chunk(session, store, chunk, result)
+        return result
     job = SyncJob(
         kind="sync.stage",
         state=JobState.RUNNING,
