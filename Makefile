@@ -54,17 +54,19 @@ web: $(WEB_BUILD)  ## Typecheck and build the dashboard into web/dist (skipped w
 run: install web  ## Start the whole system at http://127.0.0.1:5000 (Ctrl-C stops it)
 	$(BIN)/cowans serve
 
-lint: install  ## ruff, formatting and the import-layer contract
+lint: install $(WEB_DEPS)  ## ruff, formatting (Python and dashboard) and the import-layer contract
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	cd $(WEB) && npm run --silent format:check
 
 test: install system-deps lint web  ## Lint, build the dashboard, then run the whole suite
 	$(BIN)/pytest
 
-format: install  ## Fix what ruff can fix and format the code
+format: install $(WEB_DEPS)  ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	cd $(WEB) && npm run --silent format
 
 clean:  ## Remove the virtualenv, caches and local data (./var)
 	rm -rf $(VENV) .pytest_cache .ruff_cache var $(WEB)/node_modules $(WEB)/dist

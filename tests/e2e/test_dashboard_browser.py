@@ -1,61 +1,12 @@
-"""The dashboard in a real browser: Debian's Chromium, driven by Playwright, against the app
-served by uvicorn with the real build (web/dist, which `make test` builds first).
+"""Signing in and out of the dashboard in a real browser (fixtures: tests/e2e/conftest.py)."""
 
-Only SQLite: the browser checks the dashboard, not the database. Without the build or Chromium
-the tests are skipped with the command that provides them.
-"""
+from collections.abc import Callable
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from playwright.sync_api import Page, expect
 
-import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from cowans.config import Settings
 from cowans.db.models import Role, User
-from tests.conftest import PASSWORD
-from tests.jobs.test_live_events import Served, serve
-
-DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.skipif(not (DIST / "index.html").is_file(), reason="no web/dist: run `make web`"),
-    pytest.mark.skipif(not CHROMIUM.is_file(), reason="no Chromium: run `make system-deps`"),
-]
-
-
-@pytest.fixture
-def backend() -> str:
-    return "sqlite"
-
-
-@pytest.fixture
-def served(settings: Settings) -> Iterator[Served]:
-    yield from serve(settings.model_copy(update={"web_dist_dir": DIST}))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
-
-
-def sign_in(page: Page, served: Served, user: User, password: str = PASSWORD) -> None:
-    page.goto(served.base_url + "/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+from tests.e2e.conftest import sign_in
+from tests.jobs.test_live_events import Served
 
 
 def test_sign_in_shows_the_sync_overview_live(

@@ -1,12 +1,21 @@
 import { MantineProvider } from "@mantine/core";
+import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 import { ApiError } from "./api/client";
 import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { Shell } from "./components/Shell";
+import { BatchProcessor } from "./pages/BatchProcessor";
 import { EnhancedSyncDashboard } from "./pages/EnhancedSyncDashboard";
 import { LoginPage } from "./pages/LoginPage";
+import { ParallelSyncControl } from "./pages/ParallelSyncControl";
+import { ProductDetailPage } from "./pages/ProductDetailPage";
+import { ProductsPage } from "./pages/ProductsPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { StagedChangesReview } from "./pages/StagedChangesReview";
+import { SwarmExecutionDashboard } from "./pages/SwarmExecutionDashboard";
+import { SyncHistoryPage } from "./pages/SyncHistoryPage";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -21,6 +30,7 @@ const queryClient = new QueryClient({
 export function App() {
   return (
     <MantineProvider defaultColorScheme="auto">
+      <Notifications position="top-right" />
       <QueryClientProvider client={queryClient}>
         <BrowserRouter>
           <AuthProvider>
@@ -34,6 +44,14 @@ export function App() {
                 }
               >
                 <Route index element={<EnhancedSyncDashboard />} />
+                <Route path="review" element={<StagedChangesReview />} />
+                <Route path="push" element={<ParallelSyncControl />} />
+                <Route path="workers" element={<SwarmExecutionDashboard />} />
+                <Route path="batch" element={<BatchProcessor />} />
+                <Route path="products" element={<ProductsPage />} />
+                <Route path="products/:productId" element={<ProductDetailPage />} />
+                <Route path="history" element={<SyncHistoryPage />} />
+                <Route path="settings" element={<SettingsPage />} />
               </Route>
               <Route path="*" element={<Navigate to="/" replace />} />
             </Routes>

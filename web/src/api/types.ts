@@ -45,12 +45,7 @@ export interface SyncStatus {
 }
 
 export type JobState =
-  | "queued"
-  | "running"
-  | "completed"
-  | "completed_with_errors"
-  | "failed"
-  | "cancelled";
+  "queued" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled";
 
 export interface Job {
   id: number;

@@ -1,10 +1,20 @@
-import { AppShell, Badge, Button, Group, NavLink, Text, Title } from "@mantine/core";
+import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
 import { Link, Outlet, useLocation } from "react-router-dom";
 import { useAuth } from "../auth/context";
 import { useLiveEvents, type LiveStatus } from "../hooks/useLiveEvents";
 
-// Only pages that exist: add a line here with each new page.
-const PAGES = [{ to: "/", label: "Sync overview" }];
+// The pages, in the order of a day's work: import and pull, review, push, watch, then the rest.
+const PAGES = [
+  { to: "/", label: "Sync overview" },
+  { to: "/review", label: "Review changes" },
+  { to: "/push", label: "Push to Shopify" },
+  { to: "/workers", label: "Workers" },
+  { to: "/products", label: "Products" },
+  { to: "/batch", label: "Batch edits" },
+  { to: "/history", label: "Sync history" },
+  { to: "/settings", label: "Settings" },
+];
 
 const LIVE_BADGE: Record<LiveStatus, { color: string; label: string }> = {
   live: { color: "green", label: "Live" },
@@ -17,11 +27,25 @@ export function Shell() {
   const { session, logout } = useAuth();
   const live = LIVE_BADGE[useLiveEvents(session?.token ?? null)];
   const { pathname } = useLocation();
+  const [navOpen, nav] = useDisclosure(false);
   return (
-    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm" }} padding="md">
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 200, breakpoint: "sm", collapsed: { mobile: !navOpen } }}
+      padding="md"
+    >
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Title order={4}>Cowans Product Management</Title>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
+            <Burger
+              opened={navOpen}
+              onClick={nav.toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label="Toggle navigation"
+            />
+            <Title order={4}>Cowans Product Management</Title>
+          </Group>
           <Group gap="sm">
             <Badge color={live.color} variant="light">
               {live.label}
@@ -42,7 +66,8 @@ export function Shell() {
             component={Link}
             to={page.to}
             label={page.label}
-            active={pathname === page.to}
+            onClick={nav.close}
+            active={page.to === "/" ? pathname === "/" : pathname.startsWith(page.to)}
           />
         ))}
       </AppShell.Navbar>

@@ -19,9 +19,23 @@ export function liveUrl(token: string, location: Location = window.location): st
   return `${scheme}://${location.host}/ws?token=${encodeURIComponent(token)}`;
 }
 
+// What a job's change of state can move: its list, the sync overview, and what its kind writes.
+const JOB_FINISH_TOUCHES = [
+  queryKeys.jobs,
+  queryKeys.syncStatus,
+  queryKeys.pushStatus,
+  queryKeys.staged,
+  queryKeys.imports,
+  queryKeys.products,
+  queryKeys.batches,
+  queryKeys.syncHistory,
+];
+
 function patchJob(client: QueryClient, jobId: number, patch: (job: Job) => Job): void {
   client.setQueriesData<JobPage>({ queryKey: queryKeys.jobs }, (page) =>
-    page ? { ...page, items: page.items.map((job) => (job.id === jobId ? patch(job) : job)) } : page,
+    page
+      ? { ...page, items: page.items.map((job) => (job.id === jobId ? patch(job) : job)) }
+      : page,
   );
 }
 
@@ -39,20 +53,24 @@ export function applyEvent(client: QueryClient, event: LiveEvent, inSnapshot: bo
     case "job.state":
       patchJob(client, event.job.id, (job) => ({ ...job, ...event.job }));
       if (!inSnapshot) {
-        // A new job is not in any cached list yet; a finished pull or push moves the status.
-        void client.invalidateQueries({ queryKey: queryKeys.jobs });
-        void client.invalidateQueries({ queryKey: queryKeys.syncStatus });
+        // A new job is not in any cached list yet; a finished job moves what it worked on.
+        for (const key of JOB_FINISH_TOUCHES) void client.invalidateQueries({ queryKey: key });
       }
       return;
     case "staged.changed":
-      if (!inSnapshot) void client.invalidateQueries({ queryKey: queryKeys.syncStatus });
+      if (!inSnapshot) {
+        void client.invalidateQueries({ queryKey: queryKeys.syncStatus });
+        void client.invalidateQueries({ queryKey: queryKeys.staged });
+      }
       return;
     case "import.progress":
+      if (!inSnapshot) void client.invalidateQueries({ queryKey: queryKeys.imports });
+      return;
     case "worker.state":
-      return; // no page shows imports or workers yet
+      if (!inSnapshot) void client.invalidateQueries({ queryKey: queryKeys.pushStatus });
+      return;
     case "snapshot.done":
-      void client.invalidateQueries({ queryKey: queryKeys.jobs });
-      void client.invalidateQueries({ queryKey: queryKeys.syncStatus });
+      for (const key of JOB_FINISH_TOUCHES) void client.invalidateQueries({ queryKey: key });
       return;
     case "error":
       return;

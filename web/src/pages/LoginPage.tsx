@@ -1,4 +1,13 @@
-import { Alert, Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
+import {
+  Alert,
+  Button,
+  Center,
+  Paper,
+  PasswordInput,
+  Stack,
+  TextInput,
+  Title,
+} from "@mantine/core";
 import { useState, type FormEvent } from "react";
 import { Navigate, useLocation, type Location } from "react-router-dom";
 import { errorMessage } from "../api/client";

@@ -1,0 +1,80 @@
+"""What every browser test needs: the app served by uvicorn with the real build, Debian's
+Chromium driven by Playwright, a page per test, signing in, and screenshots kept as artifacts.
+
+Only SQLite: the browser checks the dashboard, not the database. Without the build or Chromium
+the tests are skipped with the command that provides them.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from cowans.config import Settings
+from cowans.db.models import User
+from tests.conftest import PASSWORD
+from tests.jobs.test_live_events import Served, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+# COWANS_WEB_DIST: another build to test (`vite build --outDir ...`), e.g. while web/dist is
+# being rebuilt by someone else.
+DIST = Path(os.environ.get("COWANS_WEB_DIST") or ROOT / "web" / "dist")
+CHROMIUM = Path("/usr/bin/chromium")
+# Screenshots of each main page: CI keeps them as artifacts, docs/USER_GUIDE.md shows them.
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    build = pytest.mark.skipif(
+        not (DIST / "index.html").is_file(), reason="no web/dist: run `make web`"
+    )
+    browser = pytest.mark.skipif(
+        not CHROMIUM.is_file(), reason="no Chromium: run `make system-deps`"
+    )
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(build)
+            item.add_marker(browser)
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[Served]:
+    yield from serve(settings.model_copy(update={"web_dist_dir": DIST}))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page: Page, served: Served, user: User, password: str = PASSWORD) -> None:
+    page.goto(served.base_url + "/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save the page as test-artifacts/screenshots/<name>.png (full page) and return the path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,6 @@
+// Scaffold: replaced by the page's owner in this change.
+import { Title } from "@mantine/core";
+
+export function SwarmExecutionDashboard() {
+  return <Title order={2}>SwarmExecutionDashboard</Title>;
+}
