@@ -196,6 +196,18 @@ def test_a_filter_selects_like_the_product_list(
     assert not any("bic-active" in product(engine, pid).tags for pid in others)
 
 
+def test_pasted_skus_select_their_products(
+    client: TestClient, editor: dict[str, str], add_products: AddProducts, engine: Engine
+) -> None:
+    ids = add_products(4)
+    skus = [product(engine, ids[1]).variants[0].sku, "NOT-A-SKU"]
+    skus.append(product(engine, ids[3]).variants[0].sku)
+    body = {"operation": "update", "filter": {"skus": skus}, "updates": {"tags": ["pasted"]}}
+    status = run_batch(client, body, editor)
+    assert (status["state"], status["total"], status["succeeded"]) == ("completed", 2, 2)
+    assert ["pasted" in product(engine, pid).tags for pid in ids] == [False, True, False, True]
+
+
 def test_listed_ids_keep_their_order_and_unknown_ones_fail_alone(
     client: TestClient, editor: dict[str, str], add_products: AddProducts, engine: Engine
 ) -> None:

@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from cowans.catalog.queries import ProductFilter
 from cowans.db.models import Role, StagedChangeStatus
 
 # Deliberately loose: internal addresses such as admin@cowans.local must pass.
@@ -60,3 +61,23 @@ class StagedPage(BaseModel):
     items: list[StagedChangeOut]
     total: int
     next_cursor: int | None
+
+
+class ProductFilterIn(BaseModel):
+    """The filters of `GET /api/products`, for staging and batches. Unknown keys are refused: a
+    filter silently ignored would widen a delete to the whole catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    query: Annotated[str, Field(max_length=200)] = ""
+    status: Annotated[str | None, Field(max_length=20)] = None
+    vendor: Annotated[str | None, Field(max_length=255)] = None
+    product_type: Annotated[str | None, Field(max_length=255)] = None
+    skus: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=255)]] | None,
+        Field(max_length=25_000, description="Products with a variant of one of these SKUs."),
+    ] = None
+
+    def to_filter(self) -> ProductFilter:
+        values = self.model_dump(exclude={"skus"})
+        return ProductFilter(**values, skus=tuple(dict.fromkeys(self.skus or ())))

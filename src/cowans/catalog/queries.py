@@ -16,6 +16,8 @@ class ProductFilter:
     status: str | None = None
     vendor: str | None = None
     product_type: str | None = None
+    # Exact SKUs (as pasted from a spreadsheet): products with a variant of one of them.
+    skus: tuple[str, ...] = ()
 
 
 def _escaped(text: str) -> str:
@@ -38,6 +40,9 @@ def _filtered(statement: Select, filters: ProductFilter) -> Select:
                 Product.id.in_(by_sku),
             )
         )
+    if filters.skus:
+        with_sku = select(ProductVariant.product_id).where(ProductVariant.sku.in_(filters.skus))
+        statement = statement.where(Product.id.in_(with_sku))
     for column, value in (
         (Product.status, filters.status),
         (Product.vendor, filters.vendor),

@@ -14,8 +14,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from cowans.api.deps import Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.schemas import ProductFilterIn
 from cowans.catalog.editing import STATUSES
-from cowans.catalog.queries import ProductFilter
 from cowans.db.models import JobState, Role, SyncJob
 from cowans.errors import NotFound, PermissionDenied
 from cowans.jobs import batch, store
@@ -26,18 +26,6 @@ router = APIRouter(prefix="/api/batch", tags=["batch"])
 
 ProductId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 Tag = Annotated[str, Field(max_length=255)]
-
-
-class ProductFilterIn(BaseModel):
-    """The filters of `GET /api/products`. Unknown keys are refused: a filter silently ignored
-    would widen a delete to the whole catalog."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    query: Annotated[str, Field(max_length=200)] = ""
-    status: Annotated[str | None, Field(max_length=20)] = None
-    vendor: Annotated[str | None, Field(max_length=255)] = None
-    product_type: Annotated[str | None, Field(max_length=255)] = None
 
 
 class UpdatesIn(BaseModel):
@@ -94,7 +82,7 @@ class BatchIn(BaseModel):
         return batch.BatchRequest(
             operation=self.operation,
             product_ids=self.product_ids,
-            filter=ProductFilter(**self.filter.model_dump()) if self.filter else None,
+            filter=self.filter.to_filter() if self.filter else None,
             updates=self.updates.updates() if self.updates else None,
             format=self.format,
             push=self.push,

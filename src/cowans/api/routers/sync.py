@@ -11,8 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, select
 
 from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
-from cowans.api.schemas import StagedChangeOut, StagedPage
-from cowans.catalog.queries import ProductFilter
+from cowans.api.schemas import ProductFilterIn, StagedChangeOut, StagedPage
 from cowans.config import Settings
 from cowans.db.models import JobState, StagedChangeStatus, SyncJob
 from cowans.errors import NotFound
@@ -26,15 +25,6 @@ from cowans.sync.staging import resolve_store, stage_push
 router = APIRouter(prefix="/api/sync", tags=["sync"])
 
 ProductId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
-
-
-class ProductFilterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    query: Annotated[str, Field(max_length=200)] = ""
-    status: Annotated[str | None, Field(max_length=20)] = None
-    vendor: Annotated[str | None, Field(max_length=255)] = None
-    product_type: Annotated[str | None, Field(max_length=255)] = None
 
 
 class StageIn(BaseModel):
@@ -70,7 +60,7 @@ def stage(
         session,
         store,
         product_ids=body.product_ids,
-        filters=ProductFilter(**body.filter.model_dump()) if body.filter else None,
+        filters=body.filter.to_filter() if body.filter else None,
         created_by=principal.user.id,
     )
     audit(request, store_id=store.id, sync_job_id=result.sync_job_id, staged=result.staged)
