@@ -118,12 +118,14 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _has_field(spec: dict[str, Any], schema: dict[str, Any], dotted: str) -> bool:
+    """`items[].id`: a field of an object's list; `[].id`: of an answer that is a list."""
     for part in dotted.split("."):
         schema = _resolve(spec, schema)
         name, is_list = part.removesuffix("[]"), part.endswith("[]")
-        if name not in schema.get("properties", {}):
-            return False
-        schema = _resolve(spec, schema["properties"][name])
+        if name:
+            if name not in schema.get("properties", {}):
+                return False
+            schema = _resolve(spec, schema["properties"][name])
         if is_list:
             if schema.get("type") != "array":
                 return False
@@ -166,3 +168,18 @@ def test_every_endpoint_and_field_the_dashboard_uses_exists(client: TestClient) 
         parameters = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
         missing += [f"{endpoint} ?{q}" for q in uses.get("query", []) if q not in parameters]
     assert not missing
+
+
+def test_the_contract_check_finds_missing_fields_of_list_answers(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+
+    def answer(path: str) -> dict[str, Any]:
+        ok = spec["paths"][path]["get"]["responses"]["200"]
+        return ok["content"]["application/json"]["schema"]
+
+    users, jobs = answer("/api/users"), answer("/api/jobs")
+    assert _has_field(spec, users, "[].email")
+    assert not _has_field(spec, users, "[].no_such_field")
+    assert not _has_field(spec, jobs, "[].id")  # an object, not a list
+    assert _has_field(spec, jobs, "items[].id")
+    assert not _has_field(spec, users, "email")  # a list, not an object

@@ -70,6 +70,7 @@ def test_samples_give_the_expected_outcome(
         1,
     )
     assert report["report"]["methods"] == {"sku": 2, "cws_a": 1, "cws_catalog": 1, "sprc": 0}
+    assert report["filename"] == "feed.csv"  # the name it was sent with, not the stored one
     assert [u["handle"] for u in report["report"]["unmatched"]] == ["acme-stapler-chrome"]
     assert report["report"]["duplicates"][0]["handle"] == "post-it-notes-3x3-canary-alt"
 

@@ -101,9 +101,9 @@ def _run_etilize(
                 report={"skipped": f"the same file as import {previous}"},
             )
             return
-    else:
-        content_hash = file_hash(path)
-    run.update(content_hash=content_hash, filename=path.name)
+        run.update(content_hash=content_hash, filename=path.name)
+    else:  # an upload keeps the name it was sent with, not the name it is stored under
+        run.update(content_hash=file_hash(path))
     with open_feed_file(path) as stream:
         run_etilize_import(engine, import_id, stream, hooks)
 

@@ -23,7 +23,7 @@ interface ErrorBody {
 type Query = Record<string, string | number | boolean | undefined>;
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   query?: Query;
   signal?: AbortSignal;

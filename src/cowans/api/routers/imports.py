@@ -10,9 +10,9 @@ import io
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
@@ -28,6 +28,8 @@ router = APIRouter(prefix="/api/imports", tags=["imports"])
 
 UPLOAD_CHUNK = 1024 * 1024
 REMOTE_SOURCES = {"etilize": "ftp", "xorosoft": "api"}
+# The rejected rows an import's detail shows inline; errors.csv has all of them.
+ROW_ERRORS_SHOWN = 100
 
 
 class PayloadTooLarge(DomainError):
@@ -73,6 +75,46 @@ class ImportOut(BaseModel):
     def of(cls, record: Import) -> "ImportOut":
         fields = {name: getattr(record, name) for name in cls.model_fields if hasattr(record, name)}
         return cls(**fields, import_id=record.id, report_url=f"/api/imports/{record.id}/errors.csv")
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    column: str
+    reason: str
+
+
+class ImportDetailOut(ImportOut):
+    """One import with its first rejected rows, so a person reads the report without opening
+    errors.csv (`errors` is the total; errors.csv lists every one)."""
+
+    row_errors: list[RowErrorOut]
+
+
+def _upload_body(source: str) -> dict[str, Any]:
+    """The request body in the OpenAPI document: the handlers read the request themselves
+    (a multipart upload or JSON), so FastAPI cannot infer it."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["source"],
+                        "properties": {"source": {"type": "string", "enum": [source]}},
+                        "additionalProperties": False,
+                    }
+                },
+            },
+        }
+    }
 
 
 def _safe_name(name: str) -> str:
@@ -144,7 +186,12 @@ async def _start(
     return ImportStarted(import_id=import_id, job_id=job.id)
 
 
-@router.post("/etilize", response_model=ImportStarted, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/etilize",
+    response_model=ImportStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=_upload_body("ftp"),
+)
 async def start_etilize(
     request: Request, principal: Editor, session: SessionDep, settings: SettingsDep
 ) -> ImportStarted:
@@ -152,7 +199,12 @@ async def start_etilize(
     return await _start("etilize", request, principal, session, settings)
 
 
-@router.post("/xorosoft", response_model=ImportStarted, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/xorosoft",
+    response_model=ImportStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=_upload_body("api"),
+)
 async def start_xorosoft(
     request: Request, principal: Editor, session: SessionDep, settings: SettingsDep
 ) -> ImportStarted:
@@ -161,8 +213,18 @@ async def start_xorosoft(
 
 
 @router.get("", response_model=list[ImportOut])
-def list_imports(_: Viewer, session: SessionDep) -> list[ImportOut]:
-    records = session.scalars(select(Import).order_by(Import.id.desc()).limit(50))
+def list_imports(
+    _: Viewer,
+    session: SessionDep,
+    kind: Literal["etilize", "xorosoft"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ImportOut]:
+    """Newest first. `kind` keeps one source's imports: a daily stock refresh would otherwise
+    push the last feed import out of the list."""
+    statement = select(Import)
+    if kind is not None:
+        statement = statement.where(Import.kind == kind)
+    records = session.scalars(statement.order_by(Import.id.desc()).limit(limit))
     return [ImportOut.of(record) for record in records]
 
 
@@ -173,9 +235,21 @@ def _import(session: Any, import_id: int) -> Import:
     return record
 
 
-@router.get("/{import_id}", response_model=ImportOut)
-def get_import(import_id: int, _: Viewer, session: SessionDep) -> ImportOut:
-    return ImportOut.of(_import(session, import_id))
+@router.get("/{import_id}", response_model=ImportDetailOut)
+def get_import(import_id: int, _: Viewer, session: SessionDep) -> ImportDetailOut:
+    record = _import(session, import_id)
+    rows = session.execute(
+        select(ImportRowError.row_number, ImportRowError.column, ImportRowError.reason)
+        .where(ImportRowError.import_id == import_id)
+        .order_by(ImportRowError.row_number, ImportRowError.id)
+        .limit(ROW_ERRORS_SHOWN)
+    ).all()
+    return ImportDetailOut(
+        **ImportOut.of(record).model_dump(),
+        row_errors=[
+            RowErrorOut(row=row, column=column, reason=reason) for row, column, reason in rows
+        ],
+    )
 
 
 @router.get("/{import_id}/errors.csv", response_class=StreamingResponse)
