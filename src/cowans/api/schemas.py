@@ -3,10 +3,18 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
-from cowans.catalog.queries import ProductFilter
-from cowans.db.models import Role, StagedChangeStatus
+from cowans.catalog.queries import ProductFilter, SyncState
+from cowans.db.models import Role, StagedChangeStatus, SyncStaging
+from cowans.sync.review import product_facts
 
 # Deliberately loose: internal addresses such as admin@cowans.local must pass.
 Email = Annotated[
@@ -55,6 +63,19 @@ class StagedChangeOut(BaseModel):
     approved_by: int | None
     approval_rule: str | None
     applied_at: datetime | None
+    # What a reviewer recognises the product by, without another request (see product_facts).
+    title: str = ""
+    vendor: str = ""
+    product_type: str = ""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_product(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> "StagedChangeOut":
+        out: StagedChangeOut = handler(value)
+        if isinstance(value, SyncStaging):
+            facts = product_facts(value)
+            out.title, out.vendor, out.product_type = facts.title, facts.vendor, facts.product_type
+        return out
 
 
 class StagedPage(BaseModel):
@@ -77,7 +98,26 @@ class ProductFilterIn(BaseModel):
         list[Annotated[str, Field(min_length=1, max_length=255)]] | None,
         Field(max_length=25_000, description="Products with a variant of one of these SKUs."),
     ] = None
+    sync_status: Annotated[
+        SyncState | None,
+        Field(
+            description="conflict, pending (any open staged change, conflicts included), "
+            "synced (nothing open, in the store) or never_synced (nothing open, never in it)."
+        ),
+    ] = None
+    store_id: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=2**31 - 1,
+            description="The store sync_status is about; default: any active store.",
+        ),
+    ] = None
 
     def to_filter(self) -> ProductFilter:
-        values = self.model_dump(exclude={"skus"})
-        return ProductFilter(**values, skus=tuple(dict.fromkeys(self.skus or ())))
+        values = self.model_dump(exclude={"skus", "sync_status"})
+        return ProductFilter(
+            **values,
+            skus=tuple(dict.fromkeys(self.skus or ())),
+            sync_status=self.sync_status.value if self.sync_status else None,
+        )

@@ -1,29 +1,44 @@
 """Reviewing staged changes: listing them page by page, approving and rejecting them.
 
 A decision only moves a change that has not reached Shopify: pending changes can be approved or
-rejected, approved ones rejected again (until a push applies them), conflicts approved only
-with a resolution for each conflicting field. A decision on a pull change, or a resolution, is
+rejected, approved ones rejected again (until a push applies them), failed ones approved again
+(the next push retries them) or rejected, conflicts approved only with a resolution for each
+conflicting field. A decision on a pull change, or a resolution, is
 carried out at once (see `settle`). Who decided and when is kept on the row; the request's
 audit entry lists the ids.
+
+A review of thousands of changes is done by filter, not by id: the list, its facets and a
+decision over "everything matching" share one `StagedFilter`, so what a person approves is
+exactly what the list showed them (up to `max_id`, the newest change the list had then).
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from cowans.db.models import StagedChangeStatus, SyncHistory, SyncStaging
+from cowans.db.models import (
+    Product,
+    ProductVariant,
+    StagedChangeStatus,
+    SyncHistory,
+    SyncStaging,
+)
 from cowans.errors import InvalidInput
 from cowans.sync.errors import SyncErrorCode
 from cowans.sync.settle import resolve_conflict, settle_pull
 
 MAX_PAGE = 500
+# Facet lists longer than this are cut: a filter menu of thousands of vendors helps nobody.
+MAX_FACETS = 200
 PULL = "pull"
 DECIDABLE = {
-    "approve": (StagedChangeStatus.PENDING, StagedChangeStatus.CONFLICT),
+    # A failed push change approved again is the way to retry it once its cause is fixed:
+    # restaging keeps it as it is while the catalog shows the same thing.
+    "approve": (StagedChangeStatus.PENDING, StagedChangeStatus.CONFLICT, StagedChangeStatus.FAILED),
     "reject": (
         StagedChangeStatus.PENDING,
         StagedChangeStatus.CONFLICT,
@@ -33,13 +48,28 @@ DECIDABLE = {
 }
 
 
+def _escaped(text: str) -> str:
+    """A search term matched literally: % and _ are not wildcards to the person typing them."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class StagedFilter:
+    """Which staged changes a list, its facets or a decision covers. The product's vendor,
+    type and the text search match the catalog product; a pull create (no catalog product yet)
+    matches the search by its handle only."""
+
     status: StagedChangeStatus | None = None
     direction: str | None = None
     operation_type: str | None = None
     store_id: int | None = None
     conflicts_only: bool = False
+    vendor: str | None = None
+    product_type: str | None = None
+    # Part of the handle, the title or a SKU, case-insensitive.
+    query: str = ""
+    # Nothing newer than this id: a decision over a filter covers what the list showed.
+    max_id: int | None = None
 
     def apply(self, statement: Select[Any]) -> Select[Any]:
         for column, value in (
@@ -52,21 +82,120 @@ class StagedFilter:
                 statement = statement.where(column == value)
         if self.conflicts_only:
             statement = statement.where(SyncStaging.status == StagedChangeStatus.CONFLICT)
+        if self.max_id is not None:
+            statement = statement.where(SyncStaging.id <= self.max_id)
+        product_terms = [
+            column == value
+            for column, value in (
+                (Product.vendor, self.vendor),
+                (Product.product_type, self.product_type),
+            )
+            if value is not None
+        ]
+        if product_terms:
+            statement = statement.where(
+                SyncStaging.product_id.in_(select(Product.id).where(*product_terms))
+            )
+        if self.query.strip():
+            statement = statement.where(_matching_text(self.query.strip()))
         return statement
+
+    def without(self, *names: str) -> "StagedFilter":
+        """The same filter with some fields cleared (a facet ignores its own field)."""
+        return replace(self, **dict.fromkeys(names))
+
+
+def _matching_text(text: str) -> ColumnElement[bool]:
+    term = f"%{_escaped(text)}%"
+    by_title = select(Product.id).where(Product.title.ilike(term, escape="\\"))
+    by_sku = select(ProductVariant.product_id).where(ProductVariant.sku.ilike(term, escape="\\"))
+    return or_(
+        SyncStaging.handle.ilike(term, escape="\\"),
+        SyncStaging.product_id.in_(by_title),
+        SyncStaging.product_id.in_(by_sku),
+    )
 
 
 def list_staged(
     session: Session, filters: StagedFilter, limit: int, cursor: int | None
 ) -> tuple[list[SyncStaging], int, int | None]:
     """A page in id order after `cursor`, the total matching, and the next cursor."""
-    total = session.scalar(filters.apply(select(func.count(SyncStaging.id)))) or 0
-    statement = filters.apply(select(SyncStaging)).order_by(SyncStaging.id).limit(limit + 1)
+    rows, total, next_cursor, _ = review_page(session, filters, limit, cursor)
+    return rows, total, next_cursor
+
+
+def review_page(
+    session: Session, filters: StagedFilter, limit: int, cursor: int | None
+) -> tuple[list[SyncStaging], int, int | None, int | None]:
+    """`list_staged`, plus the newest id matching: a decision over the filter sends it back
+    so that changes staged after the person looked are not decided unseen. Each row comes with
+    its catalog product (one query for the page, not one per row)."""
+    total, newest = session.execute(
+        filters.apply(select(func.count(SyncStaging.id), func.max(SyncStaging.id)))
+    ).one()
+    statement = (
+        filters.apply(select(SyncStaging))
+        .options(selectinload(SyncStaging.product))
+        .order_by(SyncStaging.id)
+        .limit(limit + 1)
+    )
     if cursor is not None:
         statement = statement.where(SyncStaging.id > cursor)
     rows = list(session.scalars(statement))
     more = len(rows) > limit
     rows = rows[:limit]
-    return rows, total, rows[-1].id if more and rows else None
+    return rows, total or 0, rows[-1].id if more and rows else None, newest
+
+
+@dataclass(frozen=True)
+class Facet:
+    value: str
+    count: int
+
+
+def facets(session: Session, filters: StagedFilter) -> dict[str, list[Facet]]:
+    """The vendors and product types of the changes the filter matches, with counts, most
+    frequent first. Each facet ignores its own field, so the menu offers the alternatives."""
+    found: dict[str, list[Facet]] = {}
+    for name, column in (("vendors", Product.vendor), ("product_types", Product.product_type)):
+        own = "vendor" if name == "vendors" else "product_type"
+        count = func.count(SyncStaging.id)
+        statement = (
+            filters.without(own)
+            .apply(select(column, count))
+            .join(Product, Product.id == SyncStaging.product_id)
+            .where(column != "")
+            .group_by(column)
+            .order_by(count.desc(), column)
+            .limit(MAX_FACETS)
+        )
+        found[name] = [Facet(value, n) for value, n in session.execute(statement)]
+    return found
+
+
+@dataclass(frozen=True)
+class ProductFacts:
+    title: str
+    vendor: str
+    product_type: str
+
+
+def product_facts(row: SyncStaging) -> ProductFacts:
+    """What a reviewer recognises a change by: its catalog product's title, vendor and type;
+    for a product the catalog does not have (yet), the values the change itself carries."""
+    product = row.product
+    if product is not None:
+        return ProductFacts(product.title, product.vendor, product.product_type)
+    changes = row.changes or {}
+
+    def carried(name: str) -> str:
+        change = changes.get(name) or {}
+        value = change.get("new")
+        if value is None:
+            value = change.get("old")
+        return value if isinstance(value, str) else ""
+
+    return ProductFacts(carried("title"), carried("vendor"), carried("product_type"))
 
 
 @dataclass
@@ -90,9 +219,12 @@ def decide(
     ids: Sequence[int] | None = None,
     all_pending: bool = False,
     filters: StagedFilter | None = None,
+    matching: StagedFilter | None = None,
     resolutions: Mapping[str, Mapping[str, Resolution]] | None = None,
 ) -> Decisions:
-    rows = _selected(session, ids, all_pending, filters or StagedFilter())
+    """Decide the changes named by `ids`, or every decidable one `matching` a filter, or all
+    pending ones (narrowed by `filters`' direction, operation and store)."""
+    rows = _selected(session, decision, ids, all_pending, filters or StagedFilter(), matching)
     outcome = Decisions()
     now = datetime.now(UTC)
     for row in rows:
@@ -114,6 +246,13 @@ def decide(
             if nothing_to_send:
                 row.status = StagedChangeStatus.APPLIED
             outcome.approved += 1
+        elif row.status is StagedChangeStatus.FAILED:
+            if row.direction == PULL:  # a pull is carried out when approved: it cannot fail
+                outcome.skipped += 1
+                continue
+            _approve(row, user_id, now)
+            row.error = None  # the reason stays in the push's history; this is a new try
+            outcome.approved += 1
         elif row.direction == PULL:
             settle_pull(session, row, approved=True, user_id=user_id)
             _approve(row, user_id, now)
@@ -134,8 +273,25 @@ def _approve(row: SyncStaging, user_id: int, moment: datetime) -> None:
 
 
 def _selected(
-    session: Session, ids: Sequence[int] | None, all_pending: bool, filters: StagedFilter
+    session: Session,
+    decision: str,
+    ids: Sequence[int] | None,
+    all_pending: bool,
+    filters: StagedFilter,
+    matching: StagedFilter | None,
 ) -> list[SyncStaging]:
+    if matching is not None and (ids or all_pending):
+        raise InvalidInput(
+            SyncErrorCode.AMBIGUOUS_SELECTION,
+            "Choose the changes one way: by ids, by a filter, or all pending, not several.",
+        )
+    if matching is not None:
+        # Only what this decision can move: a filter over thousands of applied changes
+        # selects nothing, rather than loading them all to skip them.
+        statement = matching.apply(select(SyncStaging)).where(
+            SyncStaging.status.in_(DECIDABLE[decision])
+        )
+        return list(session.scalars(statement.order_by(SyncStaging.id)))
     if ids:
         rows = list(session.scalars(select(SyncStaging).where(SyncStaging.id.in_(list(ids)))))
         missing = sorted(set(ids) - {row.id for row in rows})
@@ -155,7 +311,8 @@ def _selected(
         )
         return list(session.scalars(pending.apply(select(SyncStaging)).order_by(SyncStaging.id)))
     raise InvalidInput(
-        SyncErrorCode.NOTHING_SELECTED, "Name the changes (ids) or choose all_pending."
+        SyncErrorCode.NOTHING_SELECTED,
+        "Name the changes (ids), give a filter, or choose all_pending.",
     )
 
 

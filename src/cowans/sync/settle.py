@@ -17,6 +17,7 @@ the base; the next import may propose the catalog's value again.
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
@@ -171,11 +172,80 @@ def _chosen_value(
     if choice == "remote":
         return remote
     if isinstance(choice, Mapping) and "value" in choice:
-        return choice["value"]
+        return entered_value(row, name, choice["value"])
     raise InvalidInput(
         SyncErrorCode.INVALID_RESOLUTION,
         f"Change {row.id}, field {name}: resolve with local, remote or {{'value': ...}}.",
     )
+
+
+STATUSES = ("active", "draft", "archived")
+INVENTORY_POLICIES = ("deny", "continue")
+DECIMAL_VARIANT_FIELDS = ("price", "compare_at_price", "weight_grams")
+
+
+def entered_value(row: SyncStaging, name: str, value: Any) -> Any:
+    """A value a person typed for a field, in the field's flat form (prices as plain strings,
+    stock as whole numbers), or a clear 422: a typo must not reach the catalog, the push or a
+    500."""
+
+    def refuse(expected: str) -> InvalidInput:
+        return InvalidInput(
+            SyncErrorCode.INVALID_RESOLUTION,
+            f"Change {row.id} ({row.handle}), {name}: enter {expected}.",
+            {"id": row.id, "field": name},
+        )
+
+    attribute = name.rsplit(".", 1)[-1]
+    if is_stock(name):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise refuse("a whole number of items")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise refuse("a whole number of items") from None
+    if name.startswith("variants.") and attribute in DECIMAL_VARIANT_FIELDS:
+        if value is None or value == "":
+            if attribute == "price":
+                raise refuse("a price such as 12.50")
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            number = Decimal("NaN")
+        if isinstance(value, bool) or not number.is_finite() or number < 0:
+            what = "a weight in grams" if attribute == "weight_grams" else "a price such as 12.50"
+            raise refuse(what) from None
+        return format(number.normalize(), "f")
+    if name.startswith("variants.") and attribute == "taxable":
+        if not isinstance(value, bool):
+            raise refuse("true or false")
+        return value
+    if name.startswith("variants.") and attribute == "inventory_policy":
+        if value not in INVENTORY_POLICIES:
+            raise refuse("deny or continue")
+        return value
+    if name in ("tags", "collections"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise refuse("a list of words")
+        return sorted({v.strip() for v in value if v.strip()})
+    if name == "images":
+        pairs = isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(v, str) for v in p)
+            for p in value
+        )
+        if not pairs:
+            raise refuse("a list of [address, alt text] pairs")
+        return value
+    if name == "status":
+        if value not in STATUSES:
+            raise refuse("active, draft or archived")
+        return value
+    if name.startswith("metafields.") and value is None:
+        return None  # removes the metafield
+    if not isinstance(value, str):
+        raise refuse("text")
+    return value
 
 
 def _acknowledge(

@@ -5,17 +5,17 @@ approved changes."""
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
-from cowans.api.routers.sync import PushConfig, Started, staged, start_push
-from cowans.api.schemas import StagedPage
+from cowans.api.routers.sync import PushConfig, Started, start_push
+from cowans.api.schemas import StagedChangeOut, StagedPage
 from cowans.db.models import StagedChangeStatus, Store, SyncStaging
 from cowans.jobs.pull import create_pull_job
 from cowans.jobs.staged_events import staged_changed
-from cowans.sync.review import StagedFilter, decide
+from cowans.sync.review import MAX_PAGE, StagedFilter, decide, facets, review_page
 from cowans.sync.staging import resolve_store
 
 router = APIRouter(prefix="/api/enhanced-sync", tags=["enhanced sync"])
@@ -63,15 +63,102 @@ def status(_: Viewer, session: SessionDep) -> SyncStatusOut:
     return SyncStatusOut(stores=stores, staged=totals)
 
 
-# The same list as `GET /api/sync/staged`, under the name the enhanced sync API gives it.
-router.add_api_route(
-    "/staged-changes",
-    staged,
-    methods=["GET"],
-    response_model=StagedPage,
-    name="staged_changes",
-    summary="Staged Changes",
-)
+class StagedReviewPage(StagedPage):
+    """`GET /api/sync/staged`'s page, plus the newest id matching the filter: send it back as
+    `filter.max_id` to decide everything the list showed, and nothing staged since."""
+
+    max_id: int | None
+
+
+def staged_filter(
+    status: StagedChangeStatus | None = None,
+    direction: Annotated[str | None, Query(pattern="^(push|pull)$")] = None,
+    operation_type: Annotated[str | None, Query(pattern="^(create|update|delete)$")] = None,
+    store_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    conflicts_only: bool = False,
+    vendor: Annotated[str | None, Query(max_length=255)] = None,
+    product_type: Annotated[str | None, Query(max_length=255)] = None,
+    query: Annotated[
+        str, Query(max_length=200, description="Part of the handle, title or a SKU.")
+    ] = "",
+) -> StagedFilter:
+    """The list's filters, shared by the list and its facets."""
+    return StagedFilter(
+        status=status,
+        direction=direction,
+        operation_type=operation_type,
+        store_id=store_id,
+        conflicts_only=conflicts_only,
+        vendor=vendor,
+        product_type=product_type,
+        query=query,
+    )
+
+
+FilterDep = Annotated[StagedFilter, Depends(staged_filter)]
+
+
+@router.get("/staged-changes", response_model=StagedReviewPage, name="staged_changes")
+def staged_changes(
+    _: Viewer,
+    session: SessionDep,
+    filters: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    cursor: Annotated[int | None, Query(ge=0)] = None,
+) -> StagedReviewPage:
+    """Staged changes in id order, a page at a time (`cursor` = the previous `next_cursor`);
+    `total` counts every change matching. Each item carries its product's title, vendor and
+    type, so a review needs no other request."""
+    rows, total, next_cursor, newest = review_page(session, filters, limit, cursor)
+    return StagedReviewPage(
+        items=[StagedChangeOut.model_validate(row) for row in rows],
+        total=total,
+        next_cursor=next_cursor,
+        max_id=newest,
+    )
+
+
+class FacetOut(BaseModel):
+    value: str
+    count: int
+
+
+class StagedFacetsOut(BaseModel):
+    vendors: list[FacetOut]
+    product_types: list[FacetOut]
+
+
+@router.get("/staged-changes/facets", response_model=StagedFacetsOut)
+def staged_change_facets(_: Viewer, session: SessionDep, filters: FilterDep) -> StagedFacetsOut:
+    """The vendors and product types among the changes the filters match, with counts (each
+    ignoring its own filter): the choices of the review's filter menus."""
+    found = facets(session, filters)
+    return StagedFacetsOut(
+        vendors=[FacetOut(value=f.value, count=f.count) for f in found["vendors"]],
+        product_types=[FacetOut(value=f.value, count=f.count) for f in found["product_types"]],
+    )
+
+
+class StagedFilterIn(BaseModel):
+    """`GET /staged-changes`' filters, for a decision over everything they match."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: StagedChangeStatus | None = None
+    direction: Literal["push", "pull"] | None = None
+    operation_type: Literal["create", "update", "delete"] | None = None
+    store_id: Annotated[int | None, Field(ge=1, le=2**31 - 1)] = None
+    conflicts_only: bool = False
+    vendor: Annotated[str | None, Field(max_length=255)] = None
+    product_type: Annotated[str | None, Field(max_length=255)] = None
+    query: Annotated[str, Field(max_length=200)] = ""
+    max_id: Annotated[
+        int | None,
+        Field(ge=0, description="The list's max_id: nothing staged after it is decided."),
+    ] = None
+
+    def to_filter(self) -> StagedFilter:
+        return StagedFilter(**self.model_dump())
 
 
 Resolution = Literal["local", "remote"] | dict[str, Any]
@@ -84,6 +171,8 @@ class DecisionIn(BaseModel):
     all_pending: bool = False
     decision: Literal["approve", "reject"]
     resolutions: dict[str, dict[str, Resolution]] | None = None
+    # Everything matching (what "select all N matching" means), instead of ids.
+    filter: StagedFilterIn | None = None
     direction: Literal["push", "pull"] | None = None
     operation_type: Literal["create", "update", "delete"] | None = None
     store_id: int | None = None
@@ -105,8 +194,9 @@ def approve_changes(
     jobs: JobsDep,
     after: BackgroundTasks,
 ) -> DecisionOut:
-    """Approve or reject the changes named by `ids`, or all pending ones (optionally of one
-    direction, operation or store). Conflicts need a resolution per conflicting field."""
+    """Approve or reject the changes named by `ids`, every decidable one matching `filter`, or
+    all pending ones (optionally of one direction, operation or store). Conflicts need a
+    resolution per conflicting field: without one they stay conflicts (`unresolved_conflicts`)."""
     outcome = decide(
         session,
         decision=body.decision,
@@ -116,9 +206,13 @@ def approve_changes(
         filters=StagedFilter(
             direction=body.direction, operation_type=body.operation_type, store_id=body.store_id
         ),
+        matching=body.filter.to_filter() if body.filter else None,
         resolutions=body.resolutions,
     )
     audit(request, decision=body.decision, ids=outcome.ids[:1000], count=len(outcome.ids))
+    if body.filter is not None:
+        # What "all matching" meant, for the record (the ids above are cut at 1,000).
+        audit(request, filter=body.filter.model_dump(mode="json", exclude_defaults=True))
     session.flush()
     for store_id in sorted(outcome.store_ids):
         after.add_task(jobs.events.publish, staged_changed(session, store_id, "decided"))

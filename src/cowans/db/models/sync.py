@@ -2,13 +2,16 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cowans.db.base import Base, TimestampMixin, utcnow
 from cowans.db.types import JSONType, StrEnumType, UTCDateTime
+
+if TYPE_CHECKING:
+    from cowans.db.models.catalog import Product
 
 
 class JobState(StrEnum):
@@ -136,6 +139,10 @@ class SyncStaging(TimestampMixin, Base):
     handle: Mapped[str] = mapped_column(String(255), default="")
     # The snapshot a push sends: exactly what was reviewed, even if the catalog moves on.
     desired: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    # Read only, for showing the change with its product's title, vendor and type: code sets
+    # `product_id`, never this.
+    product: Mapped["Product | None"] = relationship(viewonly=True)
 
 
 class StoreProduct(TimestampMixin, Base):
