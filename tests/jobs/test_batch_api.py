@@ -274,7 +274,8 @@ def invalid_requests(ids: list[int]) -> list[tuple[dict[str, Any], str]]:
         ({"operation": "delete", "product_ids": [0]}, "validation_error"),
         ({"operation": "delete", "product_ids": [2**31]}, "validation_error"),
         ({"operation": "delete", "product_ids": ["1"]}, "validation_error"),
-        ({"operation": "delete", "filter": {"sync_status": "pending"}}, "validation_error"),
+        ({"operation": "delete", "filter": {"sync_status": "sometimes"}}, "validation_error"),
+        ({"operation": "delete", "filter": {"colour": "red"}}, "validation_error"),
         ({"operation": "delete", "product_ids": ids, "selection": "all"}, "validation_error"),
     ]
 
@@ -413,3 +414,23 @@ def test_retry_runs_the_failed_items_again_and_only_those(
 
     nothing = client.post(f"/api/batch/retry/{status['batch_id']}", headers=editor)
     assert (nothing.status_code, nothing.json()["error"]["code"]) == (409, "nothing_to_retry")
+
+
+def test_recent_batches_are_listed_by_their_kind_prefix(
+    client: TestClient, editor: dict[str, str], add_products: AddProducts, engine: Engine
+) -> None:
+    ids = add_products(2)
+    exported = run_batch(client, {"operation": "export", "product_ids": ids}, editor)
+    updated = run_batch(client, update(ids, status="draft"), editor)
+    with session_scope(engine) as session:
+        session.add(SyncJob(kind="import.etilize", config={}, state="completed"))
+    listed = client.get("/api/jobs", params={"kind_prefix": "batch."}, headers=editor).json()
+    assert [(job["id"], job["kind"]) for job in listed["items"]] == [
+        (updated["batch_id"], "batch.update"),
+        (exported["batch_id"], "batch.export"),
+    ]
+    assert listed["total"] == 2
+    assert listed["items"][1]["config"]["format"] == "csv"
+    # The prefix is literal: a wildcard in it matches nothing.
+    wild = client.get("/api/jobs", params={"kind_prefix": "%"}, headers=editor).json()
+    assert wild["total"] == 0

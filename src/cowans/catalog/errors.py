@@ -11,3 +11,4 @@ class CatalogErrorCode(StrEnum):
     IMPORT_NOT_FOUND = "import_not_found"
     SKU_TAKEN = "sku_taken"
     HANDLE_TAKEN = "handle_taken"
+    STORE_NOT_FOUND = "store_not_found"

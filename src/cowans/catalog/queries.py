@@ -1,13 +1,59 @@
-"""Finding products: the catalog list with search, filters and pages."""
+"""Finding products: the catalog list with search, filters and pages, and where each product
+stands with each store (its sync status).
 
+A product's sync status with a store, from the most to the least urgent:
+
+- `conflict`: an open staged change for the store is a conflict (edited on both sides);
+- `pending`: an open staged change (pending review, approved but not pushed yet, or a push
+  that failed and waits for another try): the store does not show the catalog's values yet;
+- `synced`: nothing open, and the store has the product (pushed, or pulled and adopted);
+- `never_synced`: nothing open, and the product never reached the store.
+
+The catalog may not import the sync layer, so it reads the sync tables (db models) directly;
+`OPEN_CHANGE` mirrors the statuses `cowans.sync.staging` treats as not yet in the store (a
+test keeps the two equal).
+"""
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from cowans.db.models import Product, ProductVariant
+from cowans.catalog.errors import CatalogErrorCode
+from cowans.db.models import (
+    Product,
+    ProductVariant,
+    StagedChangeStatus,
+    Store,
+    StoreProduct,
+    SyncStaging,
+)
+from cowans.errors import NotFound
 
 MAX_PAGE_SIZE = 200
+# A pasted list beyond this is a spreadsheet column, not a selection to look up one by one.
+MAX_SKU_LOOKUP = 25_000
+# The SKUs a lookup names as missing: enough to fix a paste, not a second copy of it.
+MAX_MISSING_LISTED = 200
+
+
+class SyncState(StrEnum):
+    CONFLICT = "conflict"
+    PENDING = "pending"
+    SYNCED = "synced"
+    NEVER_SYNCED = "never_synced"
+
+
+OPEN_CHANGE = (
+    StagedChangeStatus.PENDING,
+    StagedChangeStatus.APPROVED,
+    StagedChangeStatus.FAILED,
+    StagedChangeStatus.CONFLICT,
+)
 
 
 @dataclass(frozen=True)
@@ -18,11 +64,49 @@ class ProductFilter:
     product_type: str | None = None
     # Exact SKUs (as pasted from a spreadsheet): products with a variant of one of them.
     skus: tuple[str, ...] = ()
+    # A SyncState value. `pending` also matches conflicts: both wait for someone.
+    sync_status: str | None = None
+    # The store `sync_status` is about; without one, every active store.
+    store_id: int | None = None
 
 
 def _escaped(text: str) -> str:
     """A search term matched literally: % and _ are not wildcards to the person typing them."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _in_stores(column: Any, store_id: int | None) -> ColumnElement[bool]:
+    """`column` (a store id) is the given store, or any active store when none is given: a
+    store switched off no longer counts towards what is pending."""
+    if store_id is not None:
+        return column == store_id
+    return column.in_(select(Store.id).where(Store.is_active.is_(True)))
+
+
+def _has_open_change(store_id: int | None, *statuses: StagedChangeStatus) -> ColumnElement[bool]:
+    return exists().where(
+        SyncStaging.product_id == Product.id,
+        SyncStaging.status.in_(statuses or OPEN_CHANGE),
+        _in_stores(SyncStaging.store_id, store_id),
+    )
+
+
+def _in_store(store_id: int | None) -> ColumnElement[bool]:
+    """The store has the product: a push or an adopting pull linked its row to the product."""
+    return exists().where(
+        StoreProduct.product_id == Product.id, _in_stores(StoreProduct.store_id, store_id)
+    )
+
+
+def _sync_condition(state: SyncState, store_id: int | None) -> ColumnElement[bool]:
+    if state is SyncState.CONFLICT:
+        return _has_open_change(store_id, StagedChangeStatus.CONFLICT)
+    if state is SyncState.PENDING:
+        return _has_open_change(store_id)
+    nothing_open = ~_has_open_change(store_id)
+    if state is SyncState.SYNCED:
+        return and_(nothing_open, _in_store(store_id))
+    return and_(nothing_open, ~_in_store(store_id))
 
 
 def _filtered(statement: Select, filters: ProductFilter) -> Select:
@@ -50,7 +134,22 @@ def _filtered(statement: Select, filters: ProductFilter) -> Select:
     ):
         if value:
             statement = statement.where(column == value)
+    if filters.sync_status:
+        statement = statement.where(
+            _sync_condition(SyncState(filters.sync_status), filters.store_id)
+        )
     return statement
+
+
+def check_filter(session: Session, filters: ProductFilter) -> None:
+    """A filter about a store that does not exist is the caller's mistake, said as such,
+    instead of a list that is silently empty."""
+    if filters.store_id is not None and session.get(Store, filters.store_id) is None:
+        raise NotFound(
+            CatalogErrorCode.STORE_NOT_FOUND,
+            f"No store with id {filters.store_id}.",
+            {"store_id": filters.store_id},
+        )
 
 
 def matching_ids(filters: ProductFilter) -> Select:
@@ -62,6 +161,7 @@ def matching_ids(filters: ProductFilter) -> Select:
 def search_products(
     session: Session, filters: ProductFilter, page: int, page_size: int
 ) -> tuple[list[Product], int]:
+    check_filter(session, filters)
     total = session.scalar(_filtered(select(func.count(Product.id)), filters)) or 0
     statement = (
         _filtered(select(Product), filters)
@@ -71,3 +171,176 @@ def search_products(
         .options(selectinload(Product.variants))
     )
     return list(session.scalars(statement)), total
+
+
+# Sync status ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreSync:
+    """Where one product stands with one store."""
+
+    store_id: int
+    store_name: str
+    store_active: bool
+    state: SyncState
+    last_pushed_at: datetime | None
+    last_pulled_at: datetime | None
+    # The open change to look at (the most urgent one, newest among equals), if any.
+    open_change_id: int | None
+    open_change_status: str | None
+    open_change_direction: str | None
+    open_changes: int
+
+    @property
+    def last_synced_at(self) -> datetime | None:
+        moments = [m for m in (self.last_pushed_at, self.last_pulled_at) if m is not None]
+        return max(moments) if moments else None
+
+
+def _state(open_statuses: Iterable[StagedChangeStatus], in_store: bool) -> SyncState:
+    statuses = set(open_statuses)
+    if StagedChangeStatus.CONFLICT in statuses:
+        return SyncState.CONFLICT
+    if statuses:
+        return SyncState.PENDING
+    return SyncState.SYNCED if in_store else SyncState.NEVER_SYNCED
+
+
+def store_sync(session: Session, product_id: int) -> list[StoreSync]:
+    """The product's sync status with every store (active ones, and any other that still has
+    the product or an open change for it), in store order."""
+    rows = list(
+        session.scalars(
+            select(SyncStaging)
+            .where(SyncStaging.product_id == product_id, SyncStaging.status.in_(OPEN_CHANGE))
+            .order_by(SyncStaging.id.desc())
+        )
+    )
+    known = {
+        row.store_id: row
+        for row in session.scalars(
+            select(StoreProduct).where(StoreProduct.product_id == product_id)
+        )
+    }
+    involved = {row.store_id for row in rows} | set(known)
+    stores = session.scalars(
+        select(Store)
+        .where(or_(Store.is_active.is_(True), Store.id.in_(involved)))
+        .order_by(Store.id)
+    )
+    found = []
+    for store in stores:
+        open_rows = [row for row in rows if row.store_id == store.id]
+        urgent = sorted(
+            open_rows, key=lambda row: row.status is not StagedChangeStatus.CONFLICT
+        )  # stable: newest first among equals
+        first = urgent[0] if urgent else None
+        in_store = known.get(store.id)
+        found.append(
+            StoreSync(
+                store_id=store.id,
+                store_name=store.name,
+                store_active=store.is_active,
+                state=_state((row.status for row in open_rows), in_store is not None),
+                last_pushed_at=in_store.pushed_at if in_store else None,
+                last_pulled_at=in_store.pulled_at if in_store else None,
+                open_change_id=first.id if first else None,
+                open_change_status=first.status.value if first else None,
+                open_change_direction=first.direction if first else None,
+                open_changes=len(open_rows),
+            )
+        )
+    return found
+
+
+def sync_states(
+    session: Session, product_ids: Sequence[int], store_id: int | None = None
+) -> dict[int, SyncState]:
+    """Each product's sync status with the store, or the most urgent over the active stores:
+    two queries for a whole page of the list."""
+    if not product_ids:
+        return {}
+    open_statuses: dict[int, set[StagedChangeStatus]] = {}
+    for product_id, status in session.execute(
+        select(SyncStaging.product_id, SyncStaging.status).where(
+            SyncStaging.product_id.in_(product_ids),
+            SyncStaging.status.in_(OPEN_CHANGE),
+            _in_stores(SyncStaging.store_id, store_id),
+        )
+    ):
+        open_statuses.setdefault(product_id, set()).add(status)
+    in_store = set(
+        session.scalars(
+            select(StoreProduct.product_id).where(
+                StoreProduct.product_id.in_(product_ids),
+                _in_stores(StoreProduct.store_id, store_id),
+            )
+        )
+    )
+    return {
+        product_id: _state(open_statuses.get(product_id, ()), product_id in in_store)
+        for product_id in product_ids
+    }
+
+
+# Facets and SKU lookups -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facets:
+    vendors: list[str]
+    product_types: list[str]
+    statuses: list[str]
+
+
+def facets(session: Session) -> Facets:
+    """The values the list's filters can take, from the live catalog, for pick lists."""
+
+    def distinct(column: Any) -> list[str]:
+        return [
+            value
+            for value in session.scalars(
+                select(column).where(Product.deleted_at.is_(None)).distinct().order_by(column)
+            )
+            if value
+        ]
+
+    return Facets(
+        vendors=distinct(Product.vendor),
+        product_types=distinct(Product.product_type),
+        statuses=distinct(Product.status),
+    )
+
+
+@dataclass(frozen=True)
+class SkuLookup:
+    product_ids: list[int]  # in the order of the SKUs, each product once
+    found: int  # SKUs that name a live product
+    missing: list[str]  # the first SKUs that do not, in the order given
+    missing_total: int
+
+
+def lookup_skus(session: Session, skus: Sequence[str]) -> SkuLookup:
+    """Which of the pasted SKUs name a product in the catalog (deleted products do not): what a
+    person checks before running a batch over them."""
+    wanted = list(dict.fromkeys(sku.strip() for sku in skus if sku.strip()))
+    owners: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(ProductVariant.sku, ProductVariant.product_id)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(
+                ProductVariant.sku.in_(wanted[start : start + 500]),
+                Product.deleted_at.is_(None),
+            )
+        )
+        for sku, product_id in rows:
+            owners[sku] = product_id
+    missing = [sku for sku in wanted if sku not in owners]
+    return SkuLookup(
+        product_ids=list(dict.fromkeys(owners[sku] for sku in wanted if sku in owners)),
+        found=len(wanted) - len(missing),
+        missing=missing[:MAX_MISSING_LISTED],
+        missing_total=len(missing),
+    )

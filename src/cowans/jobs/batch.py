@@ -28,7 +28,7 @@ from cowans.catalog.editing import (
     delete_product,
 )
 from cowans.catalog.errors import CatalogErrorCode
-from cowans.catalog.queries import ProductFilter, matching_ids
+from cowans.catalog.queries import ProductFilter, check_filter, matching_ids
 from cowans.db.models import JobItem, JobItemState, Product, SyncJob
 from cowans.errors import Conflict, InvalidInput, NotFound
 from cowans.jobs import items, store
@@ -123,6 +123,8 @@ def start_batch(
 ) -> SyncJob:
     """Check the request, then create its job and items (not yet committed nor queued)."""
     operation = _checked(request)
+    if request.filter is not None:
+        check_filter(session, request.filter)
     params = {
         "operation": operation.value,
         "selection": _selection_params(request),

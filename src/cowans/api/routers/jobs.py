@@ -54,6 +54,13 @@ def list_jobs(
     session: SessionDep,
     state: JobState | None = None,
     kind: Annotated[str | None, Query(max_length=50)] = None,
+    kind_prefix: Annotated[
+        str | None,
+        Query(
+            max_length=50,
+            description="Kinds starting with this, e.g. `batch.` for every batch operation.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> JobPage:
     """Newest first."""
@@ -62,6 +69,8 @@ def list_jobs(
         statement = statement.where(SyncJob.state == state)
     if kind:
         statement = statement.where(SyncJob.kind == kind)
+    if kind_prefix:
+        statement = statement.where(SyncJob.kind.startswith(kind_prefix, autoescape=True))
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     jobs = session.scalars(statement.order_by(SyncJob.id.desc()).limit(limit))
     return JobPage(items=[JobOut.of(job) for job in jobs], total=total)

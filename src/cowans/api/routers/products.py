@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from cowans.api.deps import Editor, SessionDep, Viewer, audit
-from cowans.catalog import editing
-from cowans.catalog.queries import MAX_PAGE_SIZE, ProductFilter, search_products
+from cowans.catalog import editing, queries
+from cowans.catalog.queries import MAX_PAGE_SIZE, ProductFilter, SyncState, search_products
 from cowans.db.models import Product
 
 router = APIRouter(prefix="/api/products", tags=["products"])
@@ -45,9 +46,16 @@ class ProductSummary(BaseModel):
     version: int
     locked_fields: list[str]
     updated_at: datetime
+    sync_state: Annotated[
+        SyncState,
+        Field(
+            description="With the store the list is filtered on, else the most urgent over "
+            "the active stores: conflict, pending, synced, never_synced."
+        ),
+    ] = SyncState.NEVER_SYNCED
 
     @classmethod
-    def of(cls, product: Product) -> "ProductSummary":
+    def of(cls, product: Product, sync_state: SyncState | None = None) -> "ProductSummary":
         variant = product.variants[0] if product.variants else None
         return cls(
             id=product.id,
@@ -64,6 +72,7 @@ class ProductSummary(BaseModel):
             version=product.version,
             locked_fields=sorted(product.locks or {}),
             updated_at=product.updated_at,
+            sync_state=sync_state or SyncState.NEVER_SYNCED,
         )
 
 
@@ -91,6 +100,38 @@ class VersionOut(BaseModel):
     changes: dict[str, Any]
 
 
+class StoreSyncOut(BaseModel):
+    """Where the product stands with one store, and the open change to look at, if any."""
+
+    store_id: int
+    store_name: str
+    store_active: bool
+    state: SyncState
+    last_synced_at: datetime | None
+    last_pushed_at: datetime | None
+    last_pulled_at: datetime | None
+    open_change_id: int | None
+    open_change_status: str | None
+    open_change_direction: str | None
+    open_changes: int
+
+    @classmethod
+    def of(cls, sync: queries.StoreSync) -> "StoreSyncOut":
+        return cls(
+            store_id=sync.store_id,
+            store_name=sync.store_name,
+            store_active=sync.store_active,
+            state=sync.state,
+            last_synced_at=sync.last_synced_at,
+            last_pushed_at=sync.last_pushed_at,
+            last_pulled_at=sync.last_pulled_at,
+            open_change_id=sync.open_change_id,
+            open_change_status=sync.open_change_status,
+            open_change_direction=sync.open_change_direction,
+            open_changes=sync.open_changes,
+        )
+
+
 class ProductDetail(ProductSummary):
     body_html: str
     seo_title: str
@@ -104,6 +145,31 @@ class ProductDetail(ProductSummary):
     provenance: dict[str, Any]
     locks: dict[str, Any]
     versions: list[VersionOut]
+    sync: list[StoreSyncOut]
+
+
+class Facets(BaseModel):
+    vendors: list[str]
+    product_types: list[str]
+    statuses: list[str]
+
+
+class SkuLookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skus: Annotated[
+        list[Annotated[str, Field(max_length=255)]],
+        Field(max_length=queries.MAX_SKU_LOOKUP),
+    ]
+
+
+class SkuLookupOut(BaseModel):
+    product_ids: list[int]
+    found: int
+    missing: Annotated[
+        list[str], Field(description=f"The first {queries.MAX_MISSING_LISTED} not found.")
+    ]
+    missing_total: int
 
 
 class ProductPage(BaseModel):
@@ -134,8 +200,10 @@ class ProductEdit(BaseModel):
     inventory_policy: str | None = None
 
 
-def _detail(product: Product, versions: list[Any]) -> ProductDetail:
-    summary = ProductSummary.of(product)
+def _detail(session: Session, product: Product) -> ProductDetail:
+    versions = editing.history(session, product.id)
+    sync = queries.store_sync(session, product.id)
+    summary = ProductSummary.of(product, queries.sync_states(session, [product.id])[product.id])
     return ProductDetail(
         **summary.model_dump(),
         body_html=product.body_html,
@@ -153,6 +221,7 @@ def _detail(product: Product, versions: list[Any]) -> ProductDetail:
         provenance=product.provenance or {},
         locks=product.locks or {},
         versions=[VersionOut.model_validate(v) for v in versions[:20]],
+        sync=[StoreSyncOut.of(store) for store in sync],
     )
 
 
@@ -164,20 +233,60 @@ def list_products(
     status: Annotated[str | None, Query(max_length=20)] = None,
     vendor: Annotated[str | None, Query(max_length=255)] = None,
     product_type: Annotated[str | None, Query(max_length=255)] = None,
+    sync_status: Annotated[
+        SyncState | None,
+        Query(
+            description="conflict, pending (any open staged change, conflicts included), "
+            "synced (nothing open, in the store) or never_synced (nothing open, never in it)."
+        ),
+    ] = None,
+    store_id: Annotated[
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="The store sync_status is about; default: any."),
+    ] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> ProductPage:
-    filters = ProductFilter(query, status, vendor, product_type)
+    filters = ProductFilter(
+        query,
+        status,
+        vendor,
+        product_type,
+        sync_status=sync_status.value if sync_status else None,
+        store_id=store_id,
+    )
     products, total = search_products(session, filters, page, page_size)
+    states = queries.sync_states(session, [p.id for p in products], store_id)
     return ProductPage(
-        items=[ProductSummary.of(p) for p in products], total=total, page=page, page_size=page_size
+        items=[ProductSummary.of(p, states[p.id]) for p in products],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get("/facets", response_model=Facets)
+def product_facets(_: Viewer, session: SessionDep) -> Facets:
+    """The vendors, product types and statuses of the live catalog, for the list's filters."""
+    found = queries.facets(session)
+    return Facets(vendors=found.vendors, product_types=found.product_types, statuses=found.statuses)
+
+
+@router.post("/lookup-skus", response_model=SkuLookupOut)
+def lookup_skus(body: SkuLookupIn, _: Viewer, session: SessionDep) -> SkuLookupOut:
+    """Which pasted SKUs name a catalog product: checked before a batch runs over them."""
+    found = queries.lookup_skus(session, body.skus)
+    return SkuLookupOut(
+        product_ids=found.product_ids,
+        found=found.found,
+        missing=found.missing,
+        missing_total=found.missing_total,
     )
 
 
 @router.get("/{product_id}", response_model=ProductDetail)
 def get_product(product_id: int, _: Viewer, session: SessionDep) -> ProductDetail:
-    product = editing.load_product(session, product_id)
-    return _detail(product, editing.history(session, product_id))
+    return _detail(session, editing.load_product(session, product_id))
 
 
 @router.patch("/{product_id}", response_model=ProductDetail)
@@ -187,7 +296,7 @@ def edit_product(
     edits = body.model_dump(exclude_unset=True)
     product = editing.edit_product(session, product_id, edits, principal.user.id)
     audit(request, product_id=product_id, fields=sorted(edits))
-    return _detail(product, editing.history(session, product_id))
+    return _detail(session, product)
 
 
 @router.delete("/{product_id}/locks/{field}", response_model=ProductDetail)
@@ -196,7 +305,7 @@ def release_lock(
 ) -> ProductDetail:
     product = editing.release_lock(session, product_id, field)
     audit(request, product_id=product_id, field=field)
-    return _detail(product, editing.history(session, product_id))
+    return _detail(session, product)
 
 
 @router.get("/{product_id}/history", response_model=list[VersionOut])
