@@ -86,3 +86,9 @@ Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
 def audit(request: Request, **details: object) -> None:
     """Add facts to this request's audit entry (ids, names; never secrets)."""
     request.state.audit_details = {**getattr(request.state, "audit_details", {}), **details}
+
+
+def changes_nothing(request: Request) -> None:
+    """Mark a POST that only computes (a prediction): the audit trail records what changed
+    something, and a form asking as it is filled in would otherwise flood it."""
+    request.state.changes_nothing = True

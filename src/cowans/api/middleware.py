@@ -2,7 +2,7 @@
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming responses and WebSockets pass through untouched.
 Dependencies and routers leave what the audit needs in `request.state`: `actor_user_id`,
-`actor_token_id` and `audit_details`.
+`actor_token_id` and `audit_details`; `changes_nothing` keeps a computing POST out of it.
 """
 
 import logging
@@ -60,7 +60,7 @@ class RequestContextMiddleware:
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.info("%s %s %s %.1fms", scope["method"], scope["path"], status_code, elapsed_ms)
-            if scope["method"] not in SAFE_METHODS:
+            if scope["method"] not in SAFE_METHODS and not state.get("changes_nothing"):
                 await anyio.to_thread.run_sync(
                     self._write_audit, scope, state, status_code, request_id
                 )

@@ -1,7 +1,7 @@
 """Parallel sync API (`parallel_sync_api`): stage the catalog's differences for a store, list
-what is staged, and push what was approved (`start`, `stop`, `status`); `debug/*` shows a push's
-worker pool and performance figures (cowans.sync.monitor) in detail; `history` lists past
-pulls and pushes."""
+what is staged, predict what a push of the approved changes would cost (`plan`), and push them
+(`start`, `stop`, `status`); `debug/*` shows a push's worker pool and performance figures
+(cowans.sync.monitor) in detail; `history` lists past pulls and pushes."""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -10,7 +10,16 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import case, select
 
-from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.deps import (
+    Approver,
+    Editor,
+    JobsDep,
+    SessionDep,
+    SettingsDep,
+    Viewer,
+    audit,
+    changes_nothing,
+)
 from cowans.api.schemas import ProductFilterIn, StagedChangeOut, StagedPage
 from cowans.config import Settings
 from cowans.db.models import JobState, StagedChangeStatus, SyncJob
@@ -19,6 +28,8 @@ from cowans.jobs import store as jobs_store
 from cowans.jobs.push import KIND as PUSH_KIND
 from cowans.jobs.push import create_push_job
 from cowans.jobs.staged_events import staged_changed
+from cowans.sync.planner import Strategy
+from cowans.sync.preview import PushSettings, predict_push
 from cowans.sync.review import MAX_PAGE, StagedFilter, list_history, list_staged
 from cowans.sync.staging import resolve_store, stage_push
 
@@ -113,6 +124,16 @@ class Started(BaseModel):
     job_id: int
 
 
+def push_values(config: PushConfig, settings: Settings) -> dict[str, Any]:
+    """The config a push job runs with: unset worker bounds from the settings, and a maximum
+    never below the minimum."""
+    values = config.model_dump()
+    values["minWorkers"] = values["minWorkers"] or settings.parallel_sync_min_workers
+    values["maxWorkers"] = values["maxWorkers"] or settings.parallel_sync_max_workers
+    values["maxWorkers"] = max(values["maxWorkers"], values["minWorkers"])
+    return values
+
+
 def start_push(
     session: Any,
     jobs: Any,
@@ -123,10 +144,7 @@ def start_push(
     ids: list[int] | None = None,
 ) -> SyncJob:
     store = resolve_store(session, store_id)
-    values = config.model_dump()
-    values["minWorkers"] = values["minWorkers"] or settings.parallel_sync_min_workers
-    values["maxWorkers"] = values["maxWorkers"] or settings.parallel_sync_max_workers
-    values["maxWorkers"] = max(values["maxWorkers"], values["minWorkers"])
+    values = push_values(config, settings)
     job = create_push_job(session, store, values, principal.user.id, ids)
     jobs.submit(session, job)
     return job
@@ -145,6 +163,64 @@ def start(
     job = start_push(session, jobs, settings, principal, body.store_id, body.config)
     audit(request, job_id=job.id, store_id=job.store_id, config=job.config)
     return Started(job_id=job.id)
+
+
+class PlanKind(BaseModel):
+    kind: str
+    works: int
+    steps: int
+    bulk: bool
+    predicted_cost: int
+
+
+class UnplannableChange(BaseModel):
+    staged_id: int | None
+    handle: str
+    reason: str
+
+
+class PlanWorkers(BaseModel):
+    min: int
+    max: int
+
+
+class PlanOut(BaseModel):
+    """The planner's prediction for a push (see cowans.sync.preview for what it assumes)."""
+
+    store_id: int
+    changes: int
+    predicted_cost: int
+    requests: int
+    bulk_operations: int
+    predicted_seconds: float
+    unplannable: int
+    strategy: str
+    operations: dict[str, int]
+    by_kind: list[PlanKind]
+    steps: int
+    workers: PlanWorkers
+    batch_size: int
+    unplannable_changes: list[UnplannableChange]
+
+
+@router.post("/plan", response_model=PlanOut)
+def plan(
+    body: StartIn, request: Request, _: Approver, session: SessionDep, settings: SettingsDep
+) -> PlanOut:
+    """What `POST /api/sync/start` with the same body would send: the planner's predicted points,
+    requests, bulk operations and seconds for the store's approved, unapplied changes. A
+    prediction, made without contacting Shopify and without changing anything (no job, no
+    claim on the changes, no audit entry); with nothing approved, all zeros."""
+    changes_nothing(request)
+    store = resolve_store(session, body.store_id)
+    values = push_values(body.config, settings)
+    push = PushSettings(
+        strategy=Strategy(values["strategy"]),
+        min_workers=values["minWorkers"],
+        max_workers=values["maxWorkers"],
+        batch_size=values["batchSize"],
+    )
+    return PlanOut.model_validate(predict_push(session, store, push, settings))
 
 
 class StopIn(BaseModel):
