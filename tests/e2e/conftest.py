@@ -49,7 +49,9 @@ def served(settings: Settings) -> Iterator[Served]:
     yield from serve(settings.model_copy(update={"web_dist_dir": DIST}))
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and the asyncio tests of the other folders cannot start theirs meanwhile.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM))

@@ -1,21 +1,41 @@
 import { MantineProvider } from "@mantine/core";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 import { BrowserRouter, Navigate, Route, Routes } from "react-router-dom";
 import { ApiError } from "./api/client";
 import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { Shell } from "./components/Shell";
-import { BatchProcessor } from "./pages/BatchProcessor";
 import { EnhancedSyncDashboard } from "./pages/EnhancedSyncDashboard";
 import { LoginPage } from "./pages/LoginPage";
-import { ParallelSyncControl } from "./pages/ParallelSyncControl";
-import { ProductDetailPage } from "./pages/ProductDetailPage";
-import { ProductsPage } from "./pages/ProductsPage";
-import { SettingsPage } from "./pages/SettingsPage";
-import { StagedChangesReview } from "./pages/StagedChangesReview";
-import { SwarmExecutionDashboard } from "./pages/SwarmExecutionDashboard";
-import { SyncHistoryPage } from "./pages/SyncHistoryPage";
+
+// The home page and login come with the first load; every other page (and the chart library
+// only the worker view needs) is fetched when first opened, so the first paint stays quick.
+const StagedChangesReview = lazyPage(
+  () => import("./pages/StagedChangesReview"),
+  "StagedChangesReview",
+);
+const ParallelSyncControl = lazyPage(
+  () => import("./pages/ParallelSyncControl"),
+  "ParallelSyncControl",
+);
+const SwarmExecutionDashboard = lazyPage(
+  () => import("./pages/SwarmExecutionDashboard"),
+  "SwarmExecutionDashboard",
+);
+const BatchProcessor = lazyPage(() => import("./pages/BatchProcessor"), "BatchProcessor");
+const ProductsPage = lazyPage(() => import("./pages/ProductsPage"), "ProductsPage");
+const ProductDetailPage = lazyPage(() => import("./pages/ProductDetailPage"), "ProductDetailPage");
+const SyncHistoryPage = lazyPage(() => import("./pages/SyncHistoryPage"), "SyncHistoryPage");
+const SettingsPage = lazyPage(() => import("./pages/SettingsPage"), "SettingsPage");
+
+function lazyPage<Name extends string>(
+  load: () => Promise<Record<Name, ComponentType>>,
+  name: Name,
+): LazyExoticComponent<ComponentType> {
+  return lazy(async () => ({ default: (await load())[name] }));
+}
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -1,5 +1,17 @@
-import { AppShell, Badge, Burger, Button, Group, NavLink, Text, Title } from "@mantine/core";
+import {
+  AppShell,
+  Badge,
+  Burger,
+  Button,
+  Center,
+  Group,
+  Loader,
+  NavLink,
+  Text,
+  Title,
+} from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
+import { Suspense } from "react";
 import { Link, Outlet, useLocation } from "react-router-dom";
 import { useAuth } from "../auth/context";
 import { useLiveEvents, type LiveStatus } from "../hooks/useLiveEvents";
@@ -72,7 +84,16 @@ export function Shell() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Outlet />
+        {/* pages other than the home page load on first visit (App.tsx): the frame stays */}
+        <Suspense
+          fallback={
+            <Center p="xl">
+              <Loader aria-label="Loading the page" />
+            </Center>
+          }
+        >
+          <Outlet />
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

@@ -61,6 +61,7 @@ export function applyEvent(client: QueryClient, event: LiveEvent, inSnapshot: bo
       if (!inSnapshot) {
         void client.invalidateQueries({ queryKey: queryKeys.syncStatus });
         void client.invalidateQueries({ queryKey: queryKeys.staged });
+        void client.invalidateQueries({ queryKey: queryKeys.products }); // their sync state
       }
       return;
     case "import.progress":
