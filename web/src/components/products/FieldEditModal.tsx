@@ -21,7 +21,7 @@ import {
   type ProductEdit,
 } from "../../api/products";
 import { useEditProduct } from "../../hooks/useProduct";
-import { fieldLabel } from "./values";
+import { fieldLabel } from "../../fieldLabels";
 
 type Value = string | boolean | string[];
 

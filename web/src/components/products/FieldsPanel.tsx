@@ -6,7 +6,8 @@ import { usePermissions } from "../../auth/permissions";
 import { ago } from "../../format";
 import { useReleaseLock } from "../../hooks/useProduct";
 import { FieldEditModal, currentValue } from "./FieldEditModal";
-import { describeOrigin, fieldLabel, formatValue, plainText } from "./values";
+import { fieldLabel } from "../../fieldLabels";
+import { describeOrigin, formatValue, plainText } from "./values";
 
 function shown(product: ProductDetail, field: string): string {
   if ((EDITABLE_FIELDS as readonly string[]).includes(field)) {

@@ -5,7 +5,8 @@ import type { Version } from "../../api/products";
 import { useAuth } from "../../auth/context";
 import { ago } from "../../format";
 import { useProductHistory } from "../../hooks/useProduct";
-import { describeOrigin, fieldLabel, formatValue } from "./values";
+import { fieldLabel } from "../../fieldLabels";
+import { describeOrigin, formatValue } from "./values";
 
 const SHOWN_AT_FIRST = 10;
 const SOURCE_COLORS: Record<string, string> = {

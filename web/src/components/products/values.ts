@@ -2,34 +2,6 @@
 import type { Provenance } from "../../api/products";
 import { ago } from "../../format";
 
-const LABELS: Record<string, string> = {
-  title: "Title",
-  body_html: "Description",
-  vendor: "Vendor",
-  product_type: "Product type",
-  tags: "Tags",
-  status: "Status",
-  published: "Published",
-  seo_title: "SEO title",
-  seo_description: "SEO description",
-  barcode: "Barcode",
-  price: "Price",
-  compare_at_price: "Compare-at price",
-  inventory_policy: "When out of stock",
-  inventory: "Stock",
-  sku: "SKU",
-  taxable: "Taxable",
-  requires_shipping: "Requires shipping",
-  weight_grams: "Weight (g)",
-  images: "Images",
-  specifications: "Specifications",
-  deleted: "Deleted",
-};
-
-export function fieldLabel(field: string): string {
-  return LABELS[field] ?? field.replace(/_/g, " ");
-}
-
 const SOURCES: Record<string, string> = {
   etilize: "Etilize feed",
   xorosoft: "Xorosoft",

@@ -2,28 +2,7 @@
 // `variants.ACM-1.inventory.Main Warehouse` is "Stock at Main Warehouse" of variant ACM-1.
 
 import type { FieldChange, Resolution } from "../../api/review";
-
-const PRODUCT_LABELS: Record<string, string> = {
-  title: "Title",
-  body_html: "Description",
-  vendor: "Vendor",
-  product_type: "Product type",
-  tags: "Tags",
-  status: "Status",
-  seo_title: "SEO title",
-  seo_description: "SEO description",
-  images: "Images",
-  collections: "Collections",
-};
-
-const VARIANT_LABELS: Record<string, string> = {
-  price: "Price",
-  compare_at_price: "Compare-at price",
-  barcode: "Barcode",
-  inventory_policy: "When out of stock",
-  weight_grams: "Weight (g)",
-  taxable: "Taxable",
-};
+import { fieldLabel } from "../../fieldLabels";
 
 export type FieldKind =
   | "text"
@@ -58,7 +37,7 @@ export function fieldInfo(name: string): FieldInfo {
     const dot = rest.lastIndexOf(".");
     const sku = dot >= 0 ? rest.slice(0, dot) : rest;
     const attribute = dot >= 0 ? rest.slice(dot + 1) : "";
-    const label = VARIANT_LABELS[attribute] ?? attribute;
+    const label = fieldLabel(attribute);
     if (attribute === "price" || attribute === "compare_at_price")
       return { name, group: sku, label, kind: "money" };
     if (attribute === "weight_grams") return { name, group: sku, label, kind: "number" };
@@ -75,7 +54,7 @@ export function fieldInfo(name: string): FieldInfo {
     const label = namespace === "custom" ? `Specification: ${key}` : `Metafield ${rest}`;
     return { name, group: "Product", label, kind: "metafield" };
   }
-  const label = PRODUCT_LABELS[name] ?? name;
+  const label = fieldLabel(name);
   if (name === "body_html") return { name, group: "Product", label, kind: "html" };
   if (name === "tags" || name === "collections")
     return { name, group: "Product", label, kind: "list" };
