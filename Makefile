@@ -14,7 +14,7 @@ WEB_BUILD := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(addprefix $(WEB)/,package.json index.html vite.config.ts tsconfig.json)
 
-.PHONY: help install system-deps web run test lint format clean
+.PHONY: help install system-deps web run test lint format clean screenshots
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -70,3 +70,12 @@ format: install $(WEB_DEPS)  ## Fix what ruff can fix and format the code
 
 clean:  ## Remove the virtualenv, caches and local data (./var)
 	rm -rf $(VENV) .pytest_cache .ruff_cache var $(WEB)/node_modules $(WEB)/dist
+
+# The user guide's pictures: the walkthrough's guide-*.png, made afresh (a skipped test copies
+# nothing, and says why). COWANS_WEB_DIST tests another build instead of web/dist.
+SCREENSHOTS := test-artifacts/screenshots
+screenshots: install system-deps $(if $(COWANS_WEB_DIST),,web)  ## Run the browser walkthrough, copy its screenshots into docs/images
+	rm -f $(SCREENSHOTS)/guide-*.png
+	$(BIN)/pytest -q -rs tests/e2e/test_walkthrough_browser.py
+	mkdir -p docs/images
+	cp $(SCREENSHOTS)/guide-*.png docs/images/

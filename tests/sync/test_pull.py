@@ -18,12 +18,14 @@ from cowans.db.models import (
     StagedChangeStatus,
     Store,
     StoreProduct,
+    SyncJob,
     SyncStaging,
     User,
     WebhookEvent,
 )
 from cowans.db.session import session_scope
 from cowans.jobs.handlers import HANDLERS
+from cowans.jobs.pull import KIND as PULL_KIND
 from cowans.jobs.pull import create_pull_job
 from cowans.jobs.runtime import JobRuntime
 from cowans.sync.review import decide
@@ -143,6 +145,17 @@ def test_an_unchanged_store_stages_nothing(shop: Shop) -> None:
     result = shop.pull()
     assert (result["compared"], result["pulled"], result["conflicts"]) == (3, 0, 0)
     assert shop.rows() == []
+
+
+def test_a_finished_pull_counts_what_it_compared_as_its_total(shop: Shop) -> None:
+    """A pull learns its total only at the end; the finished job must not read "3 / 0"."""
+    shop.pull()
+    with session_scope(shop.engine) as session:
+        job = session.scalars(
+            select(SyncJob).where(SyncJob.kind == PULL_KIND).order_by(SyncJob.id.desc())
+        ).first()
+        assert job is not None
+        assert (job.processed, job.total, job.succeeded) == (3, 3, 3)
 
 
 def test_a_remote_only_edit_is_staged_as_a_pull_and_reaches_the_catalog_when_approved(

@@ -130,7 +130,14 @@ def _pull_store(context: JobContext, store: Store) -> dict[str, Any]:
         session.flush()
         event = staged_changed(session, store.id, "pulled", job_id=context.job_id)
     context.publish(event)
-    context.progress(phase="done", processed=result.compared, succeeded=result.compared)
+    # The total is only known at the end (a pull reads until Shopify has no more): say it, so
+    # the finished job reads "3 / 3" and not "3 / 0".
+    context.progress(
+        phase="done",
+        processed=result.compared,
+        total=result.compared,
+        succeeded=result.compared,
+    )
     return summary
 
 

@@ -26,7 +26,7 @@ export function ShopifyDownPanel({
   stores: StoreSyncStatus[];
   storeNames: Map<number, string>;
 }) {
-  const { canApprove } = usePermissions();
+  const { canEdit } = usePermissions();
   const pull = useStartPull();
   const [storeId, setStoreId] = useState<string | null>(null);
   const [scope, setScope] = useState<ScopeKind>("since_last");
@@ -53,7 +53,7 @@ export function ShopifyDownPanel({
       </Text>
       {stores.length === 0 ? (
         <Text size="sm">Connect a store in Settings before pulling.</Text>
-      ) : canApprove ? (
+      ) : canEdit ? (
         <Card
           withBorder
           padding="md"
@@ -112,7 +112,7 @@ export function ShopifyDownPanel({
           </Stack>
         </Card>
       ) : (
-        <PermissionNote>Only approvers and admins can start a pull.</PermissionNote>
+        <PermissionNote>Viewers cannot start a pull.</PermissionNote>
       )}
       <Text fw={600}>Recent pulls</Text>
       <RecentJobs
