@@ -194,6 +194,9 @@ def test_a_pull_from_the_emulator_runs_from_the_home_page(
     staged = page.get_by_role("table", name="Staged changes by status")
     link = staged.get_by_role("link", name="Review 2 pending in Demo")
     expect(link).to_have_attribute("href", re.compile(r"^/review\?status=pending&store_id=\d+$"))
+    # Staging by hand: the catalog is empty, so nothing differs from the store.
+    page.get_by_role("button", name="Stage differences now for Demo").click()
+    expect(page.get_by_text("0 changes staged for review.")).to_be_visible()
     settle(page)
     screenshot(page, "home")
 

@@ -239,16 +239,19 @@ def test_search_filter_open_edit_lock_release_and_history(
     expect(title_row.get_by_text("Locked")).to_have_count(0)
     expect(title_row).to_contain_text("Feed-owned")
 
-    # The locally edited product now differs from the store: staged, it shows as pending.
-    editor_headers = token(served, make_user(Role.EDITOR))
-    served.http.post(
-        "/api/sync/staged",
-        json={"product_ids": [ids[21]], "store_id": catalog["store_id"]},
-        headers=editor_headers,
-    )
+    # The locally edited product now differs from the store: staged from its page, it shows
+    # as pending, and the change waits for review.
     page.get_by_role("tab", name="Sync by store").click()
-    expect(sync_row.get_by_text("Pending")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Stage now for Demo").click()
+    expect(page.get_by_text("1 change staged for review.")).to_be_visible()
+    expect(sync_row.get_by_text("Pending")).to_be_visible()
     expect(sync_row).to_contain_text("waiting for review")
+    pending = served.http.get(
+        "/api/enhanced-sync/staged-changes",
+        params={"status": "pending"},
+        headers=token(served, make_user(Role.VIEWER)),
+    ).json()["items"]
+    assert ids[21] in [change["product_id"] for change in pending]  # beside the fixture's tape
 
 
 def test_a_viewer_reads_but_cannot_edit_and_a_missing_product_is_said_so(

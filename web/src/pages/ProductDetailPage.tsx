@@ -97,7 +97,7 @@ export function ProductDetailPage() {
           <HistoryPanel productId={data.id} active={tab === "history"} />
         </Tabs.Panel>
         <Tabs.Panel value="sync" pt="md">
-          <StoreSyncTable sync={data.sync} />
+          <StoreSyncTable productId={data.id} sync={data.sync} />
         </Tabs.Panel>
       </Tabs>
     </Stack>

@@ -1,6 +1,7 @@
 import { Anchor, Button, Group, Table, Text } from "@mantine/core";
 import { Link } from "react-router-dom";
 import { STAGED_STATUSES, type StagedCounts, type StoreSyncStatus } from "../../api/types";
+import { StageButton } from "../StageButton";
 
 /** The review page, filtered (its query parameters are those of GET /api/sync/staged). */
 export function reviewLink(filters: { status?: string; store_id?: number }): string {
@@ -101,6 +102,14 @@ export function StagedChangesPanel({
         <Button component={Link} to={reviewLink({ status: "pending" })} variant="light">
           Review pending changes
         </Button>
+        {stores.map((store) => (
+          <StageButton
+            key={store.store_id}
+            storeId={store.store_id}
+            storeName={store.name}
+            label={stores.length > 1 ? `Stage differences: ${store.name}` : "Stage differences now"}
+          />
+        ))}
         {(staged.conflict ?? 0) > 0 && (
           <Button
             component={Link}

@@ -1,7 +1,8 @@
-import { Anchor, Badge, Table, Text } from "@mantine/core";
+import { Anchor, Badge, Table, Text, VisuallyHidden } from "@mantine/core";
 import { Link } from "react-router-dom";
 import type { StoreSync } from "../../api/products";
 import { ago } from "../../format";
+import { StageButton } from "../StageButton";
 import { SyncStateBadge } from "./badges";
 
 const OPEN_STATUS: Record<string, string> = {
@@ -11,7 +12,7 @@ const OPEN_STATUS: Record<string, string> = {
   failed: "the last push of it failed",
 };
 
-export function StoreSyncTable({ sync }: { sync: StoreSync[] }) {
+export function StoreSyncTable({ productId, sync }: { productId: number; sync: StoreSync[] }) {
   if (sync.length === 0)
     return <Text c="dimmed">No Shopify store is connected yet: Settings adds one.</Text>;
   return (
@@ -23,6 +24,9 @@ export function StoreSyncTable({ sync }: { sync: StoreSync[] }) {
             <Table.Th>Status</Table.Th>
             <Table.Th>Last synced</Table.Th>
             <Table.Th>Open change</Table.Th>
+            <Table.Th>
+              <VisuallyHidden>Actions</VisuallyHidden>
+            </Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -61,6 +65,16 @@ export function StoreSyncTable({ sync }: { sync: StoreSync[] }) {
                     {OPEN_STATUS[store.open_change_status ?? ""] ?? store.open_change_status})
                     {store.open_changes > 1 ? ` and ${store.open_changes - 1} more` : ""}
                   </Text>
+                )}
+              </Table.Td>
+              <Table.Td>
+                {store.store_active && (
+                  <StageButton
+                    storeId={store.store_id}
+                    storeName={store.store_name}
+                    productIds={[productId]}
+                    label="Stage now"
+                  />
                 )}
               </Table.Td>
             </Table.Tr>
