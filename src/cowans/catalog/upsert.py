@@ -4,6 +4,11 @@ A field a person locked keeps its value; the disagreement is returned for the im
 Every changed field records where its value came from (provenance), and every change makes a
 version with the field diffs. A product whose feed content hash did not change is left alone:
 re-importing the same feed writes nothing.
+
+New products, most of a first import, are built by the same steps outside the session and then
+written by `insert_new_products` a batch at a time with bulk INSERTs: the ORM's unit of work
+spent about 2 ms a product on them (attribute events, cascades, flush bookkeeping for some
+fifteen rows each), which was most of a 25,000-product import.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from cowans.catalog.feed import PRODUCT_FIELDS, VARIANT_FIELDS, FeedProduct, comparable
@@ -82,13 +88,36 @@ def apply_feed_product(
 ) -> UpsertResult:
     """Create or update one product from a feed. `keep_hash` stores the feed's content hash
     (an Etilize import; an Xorosoft refresh brings only some fields)."""
-    result = UpsertResult(created=product is None)
     if product is None:
-        product = Product(handle=feed.handle, title="", provenance={}, locks={}, version=0)
-        session.add(product)
-    elif keep_hash and product.content_hash == feed.content_hash() and not product.locks:
-        return result
-    current = current_values(product) if not result.created else {}
+        new = NewProduct.build(feed, source=source, import_id=import_id, moment=moment)
+        session.add(new.product)
+        if new.version is not None:
+            session.add(new.version)
+        return new.result
+    if keep_hash and product.content_hash == feed.content_hash() and not product.locks:
+        return UpsertResult()
+    result = UpsertResult()
+    changes = _apply_values(
+        product, current_values(product), feed, result, source, import_id, moment
+    )
+    if keep_hash:
+        product.content_hash = feed.content_hash()
+    if changes:
+        record_version(session, product, changes, moment, source=source, import_id=import_id)
+    result.changed = sorted(changes)
+    return result
+
+
+def _apply_values(
+    product: Product,
+    current: dict[str, Any],
+    feed: FeedProduct,
+    result: UpsertResult,
+    source: str,
+    import_id: int | None,
+    moment: datetime,
+) -> dict[str, list[Any]]:
+    """Set the feed's values that differ from `current` and are not locked; their diffs."""
     changes: dict[str, list[Any]] = {}
     provenance = dict(product.provenance or {})
     for name, new in feed.values.items():
@@ -108,13 +137,69 @@ def apply_feed_product(
             "at": moment.isoformat(),
         }
     _record_match(product, feed)
-    if keep_hash:
-        product.content_hash = feed.content_hash()
     if changes:
         product.provenance = provenance
-        record_version(session, product, changes, moment, source=source, import_id=import_id)
-    result.changed = sorted(changes)
-    return result
+    return changes
+
+
+@dataclass
+class NewProduct:
+    """A product the catalog does not have yet, with its first version, built outside any
+    session exactly as `apply_feed_product` builds one."""
+
+    product: Product
+    version: ProductVersion | None
+    result: UpsertResult
+
+    @classmethod
+    def build(
+        cls, feed: FeedProduct, *, source: str, import_id: int | None, moment: datetime
+    ) -> "NewProduct":
+        product = Product(handle=feed.handle, title="", provenance={}, locks={}, version=0)
+        result = UpsertResult(created=True)
+        changes = _apply_values(product, {}, feed, result, source, import_id, moment)
+        product.content_hash = feed.content_hash()
+        version = None
+        if changes:
+            version = _next_version(product, changes, moment, source=source, import_id=import_id)
+        result.changed = sorted(changes)
+        return cls(product, version, result)
+
+
+def insert_new_products(session: Session, new: list[NewProduct]) -> None:
+    """Write new products and their variants, images, specifications and first versions with
+    one bulk INSERT per table. The products are not in the session afterwards."""
+    if not new:
+        return
+    statement = insert(Product).returning(Product.id, sort_by_parameter_order=True)
+    ids = session.scalars(statement, [_columns(item.product) for item in new]).all()
+    children: dict[type, list[dict[str, Any]]] = {
+        ProductVariant: [],
+        ProductImage: [],
+        ProductMetafield: [],
+        ProductVersion: [],
+    }
+    for product_id, item in zip(ids, new, strict=True):
+        product = item.product
+        versions = [item.version] if item.version is not None else []
+        for model, rows in (
+            (ProductVariant, product.variants),
+            (ProductImage, product.images),
+            (ProductMetafield, product.metafields),
+            (ProductVersion, versions),
+        ):
+            children[model] += [{**_columns(row), "product_id": product_id} for row in rows]
+    for model, rows in children.items():
+        if rows:
+            session.execute(insert(model), rows)
+
+
+def _columns(instance: Any) -> dict[str, Any]:
+    """The column values set on an instance that was never flushed: the INSERT fills in the
+    columns' defaults for the rest, as a flush would."""
+    state = inspect(instance)
+    columns = state.mapper.column_attrs.keys()
+    return {name: value for name, value in state.dict.items() if name in columns}
 
 
 def record_version(
@@ -128,18 +213,30 @@ def record_version(
     user_id: int | None = None,
 ) -> None:
     """Bump the product's version and keep its field diffs, whoever made the change."""
+    session.add(
+        _next_version(product, changes, moment, source=source, import_id=import_id, user_id=user_id)
+    )
+
+
+def _next_version(
+    product: Product,
+    changes: dict[str, list[Any]],
+    moment: datetime,
+    *,
+    source: str,
+    import_id: int | None = None,
+    user_id: int | None = None,
+) -> ProductVersion:
     product.version = (product.version or 0) + 1
     product.updated_at = moment
-    session.add(
-        ProductVersion(
-            product=product,
-            version=product.version,
-            source=source,
-            import_id=import_id,
-            user_id=user_id,
-            changes=changes,
-            created_at=moment,
-        )
+    return ProductVersion(
+        product=product,
+        version=product.version,
+        source=source,
+        import_id=import_id,
+        user_id=user_id,
+        changes=changes,
+        created_at=moment,
     )
 
 

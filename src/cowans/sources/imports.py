@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from cowans.catalog.feed import FeedProduct
-from cowans.catalog.upsert import apply_feed_product
+from cowans.catalog.upsert import NewProduct, apply_feed_product, insert_new_products
 from cowans.db.models import Import, ImportRowError, Product, ProductVariant
 from cowans.db.models import XorosoftItem as XorosoftItemRow
 from cowans.db.session import session_factory
@@ -253,7 +253,8 @@ def _apply_batch(
     locked: list[dict[str, Any]],
 ) -> None:
     """One batch of matched products into the catalog, with its items and products loaded
-    together (a query per batch, not per product)."""
+    together (a query per batch, not per product); the batch's new products are written by one
+    bulk INSERT per table."""
     numbers = [match.item_number for match in batch]
     items = {
         row.item_number: row
@@ -262,18 +263,20 @@ def _apply_batch(
         )
     }
     existing = _existing_products(session, [match.product.handle for match in batch])
+    new: list[NewProduct] = []
     for match in batch:
+        feed = etilize_feed_product(match, items[match.item_number])
+        product = existing.get(match.product.handle)
+        if product is None:
+            new.append(NewProduct.build(feed, source="etilize", import_id=import_id, moment=moment))
+            continue
         result = apply_feed_product(
-            session,
-            existing.get(match.product.handle),
-            etilize_feed_product(match, items[match.item_number]),
-            source="etilize",
-            import_id=import_id,
-            moment=moment,
+            session, product, feed, source="etilize", import_id=import_id, moment=moment
         )
-        key = "created" if result.created else "updated" if result.changed else "unchanged"
-        counts[key] += 1
+        counts["updated" if result.changed else "unchanged"] += 1
         locked += [{"handle": match.product.handle, **d} for d in result.locked_disagreements]
+    insert_new_products(session, new)
+    counts["created"] += len(new)
 
 
 def run_etilize_import(
