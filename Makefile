@@ -60,8 +60,11 @@ lint: install $(WEB_DEPS)  ## ruff, formatting (Python and dashboard) and the im
 	$(BIN)/lint-imports
 	cd $(WEB) && npm run --silent format:check
 
+# Three pytest processes on two cores: most tests wait on servers, jobs and the browser.
+PYTEST_WORKERS ?= 3
+
 test: install system-deps lint web  ## Lint, build the dashboard, then run the whole suite
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 format: install $(WEB_DEPS)  ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .
