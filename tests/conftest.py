@@ -59,7 +59,9 @@ def redis_url() -> Iterator[str]:
 
 
 def create_database(server_url: str, name: str) -> str:
-    """A new, empty PostgreSQL database on the suite's server; returns its URL."""
+    """A new, empty PostgreSQL database on the suite's server; returns its URL. Each pytest-xdist
+    worker names its own, for a server they share (TEST_POSTGRESQL_URL)."""
+    name = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     admin = create_db_engine(server_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
