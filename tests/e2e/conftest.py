@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from cowans.config import Settings
 from cowans.db.models import User
@@ -72,6 +72,23 @@ def sign_in(page: Page, served: Served, user: User, password: str = PASSWORD) ->
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def navigate(page: Page, name: str) -> None:
+    """Follow the side navigation, as a person moves between pages (no reload)."""
+    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
+
+
+def notice(page: Page, text: str) -> Locator:
+    """The newest notification saying `text` (an earlier one may still be fading)."""
+    return page.get_by_role("alert").filter(has_text=text).last
+
+
+def auth_headers(served: Served, user: User, password: str = PASSWORD) -> dict[str, str]:
+    """A bearer header for `user`, for setting up or checking state beside the browser."""
+    response = served.http.post("/api/auth/login", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -20,8 +20,7 @@ from cowans.catalog.feed import FeedProduct
 from cowans.catalog.upsert import apply_feed_product
 from cowans.db.models import Product, ProductVariant, Role, User
 from cowans.db.session import session_scope
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import auth_headers, screenshot, sign_in
 
 # The emulator's fixtures, for this module (tests/e2e/conftest.py does not provide them).
 from tests.emulator.conftest import RunningEmulator, emulator, make_emulator  # noqa: F401
@@ -72,12 +71,6 @@ def seed(engine: Engine, titles: dict[int, str], **values: Any) -> dict[int, int
     return ids
 
 
-def token(served: Served, user: User) -> dict[str, str]:
-    response = served.http.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
 def wait_for_job(served: Served, headers: dict[str, str], job_id: int) -> dict[str, Any]:
     deadline = time.monotonic() + 120  # guards a hang only
     while True:
@@ -121,7 +114,7 @@ def catalog(
     titles |= {21: "Heavy Duty Stapler", 22: "Mini Stapler", 23: "Stapler Refills", 24: "Tape"}
     ids = seed(engine, titles)
     store_id = connect_store(engine, emulator)
-    approver = token(served, make_user(Role.APPROVER))
+    approver = auth_headers(served, make_user(Role.APPROVER))
     push_to_store(served, approver, store_id, [ids[21], ids[22], ids[23]])
     # Staged but not approved: pending.
     staged = served.http.post(
@@ -249,7 +242,7 @@ def test_search_filter_open_edit_lock_release_and_history(
     pending = served.http.get(
         "/api/enhanced-sync/staged-changes",
         params={"status": "pending"},
-        headers=token(served, make_user(Role.VIEWER)),
+        headers=auth_headers(served, make_user(Role.VIEWER)),
     ).json()["items"]
     assert ids[21] in [change["product_id"] for change in pending]  # beside the fixture's tape
 
@@ -327,7 +320,7 @@ def test_batch_paste_skus_update_see_errors_retry_export_and_download(
     assert re.search(r"batch=\d+", page.url)
 
     # Fix the product, then retry only what failed.
-    headers = token(served, editor)
+    headers = auth_headers(served, editor)
     fixed = served.http.patch(f"/api/products/{ids[3]}", json={"price": "5.00"}, headers=headers)
     assert fixed.status_code == 200, fixed.text
     card.get_by_role("button", name="Retry 1 failed product").click()

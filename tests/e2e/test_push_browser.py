@@ -13,8 +13,7 @@ from sqlalchemy import Engine, select
 from cowans.db.models import JobState, Product, Role, StagedChangeStatus, SyncJob, SyncStaging, User
 from cowans.db.session import session_scope
 from cowans.jobs.push import KIND as PUSH_KIND
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import auth_headers, navigate, screenshot, sign_in
 from tests.emulator import conftest as emulator_fixtures
 from tests.emulator.conftest import RunningEmulator
 from tests.jobs.conftest import job_finished, wait_for
@@ -28,11 +27,6 @@ make_emulator = emulator_fixtures.make_emulator  # the fixture, for these tests
 PRODUCTS = 100
 LATENCY_MS = [250, 400]  # per request: a hundred requests over three workers take a while
 PUSH_TIMEOUT_MS = 180_000  # a guard against a hang, not a measure
-
-
-def navigate(page: Page, name: str) -> None:
-    """Follow the side navigation, as a person moves between pages (no reload)."""
-    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
 
 
 def figure(page: Page, label: str) -> str:
@@ -219,7 +213,7 @@ def test_the_history_tells_what_went_wrong(
     emulator = make_emulator()
     store_id = approved_store(engine, emulator, 3)
     approver = make_user(Role.APPROVER)
-    headers = {"Authorization": f"Bearer {token(served, approver)}"}
+    headers = auth_headers(served, approver)
     first = run(served, engine, "/api/sync/start", {"store_id": store_id}, headers)
     gone = emulator.gql('{ products(first: 10, query: "handle:stapler-1") { nodes { id } } }')
     [node] = gone["data"]["products"]["nodes"]
@@ -251,12 +245,6 @@ def test_the_history_tells_what_went_wrong(
     expect(page.get_by_test_id("history-details").first).to_contain_text("whole store")
     page.get_by_text("Pushes", exact=True).click()
     expect(rows).to_have_count(2)
-
-
-def token(served: Served, user: User) -> str:
-    response = served.http.post("/api/auth/login", json={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["access_token"])
 
 
 def run(

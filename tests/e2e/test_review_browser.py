@@ -29,7 +29,7 @@ from cowans.db.models import (
 from cowans.db.session import session_scope
 from cowans.sync.staging import stage_push
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import notice, screenshot, sign_in
 from tests.emulator.conftest import RunningEmulator
 
 # A fixture: re-exported so pytest finds it here.
@@ -148,11 +148,6 @@ def table(page: Page) -> Locator:
 
 def row(page: Page, handle: str) -> Locator:
     return table(page).get_by_role("row").filter(has_text=handle)
-
-
-def notice(page: Page, text: str) -> Locator:
-    """The newest notification saying `text` (an earlier one may still be fading)."""
-    return page.get_by_role("alert").filter(has_text=text).last
 
 
 def detail(page: Page) -> Locator:

@@ -39,7 +39,7 @@ from cowans.db.models import (
 from cowans.db.session import session_scope
 from cowans.jobs.push import KIND as PUSH_KIND
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.conftest import SCREENSHOTS, navigate, notice
 from tests.e2e.test_home_browser import SAMPLES, import_file, import_row, open_tab
 from tests.emulator.conftest import TOKEN, RunningEmulator
 from tests.emulator.conftest import make_emulator as make_emulator  # a fixture, for pytest
@@ -78,16 +78,6 @@ def guide_shot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"guide-{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
-
-
-def navigate(page: Page, name: str) -> None:
-    """Follow the side navigation, as a person moves between pages (no reload)."""
-    page.get_by_role("navigation").get_by_role("link", name=name, exact=True).click()
-
-
-def notice(page: Page, text: str) -> Locator:
-    """The newest notification saying `text` (an earlier one may still be fading)."""
-    return page.get_by_role("alert").filter(has_text=text).last
 
 
 def review_row(page: Page, handle: str) -> Locator:
