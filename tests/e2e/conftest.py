@@ -5,12 +5,14 @@ Only SQLite: the browser checks the dashboard, not the database. Without the bui
 the tests are skipped with the command that provides them.
 """
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from cowans.config import Settings
 from cowans.db.models import User
@@ -89,6 +91,16 @@ def auth_headers(served: Served, user: User, password: str = PASSWORD) -> dict[s
     response = served.http.post("/api/auth/login", json={"email": user.email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def settle(page: Page) -> None:
+    """Before a screenshot: no notification over the page, no dialog half faded in."""
+    for close in page.locator(".mantine-Notification-closeButton").all():
+        with contextlib.suppress(PlaywrightError):  # it may close by itself meanwhile
+            close.click(timeout=2_000)
+    expect(page.locator(".mantine-Notification-root")).to_have_count(0, timeout=10_000)
+    for dialog in page.locator(".mantine-Modal-content").all():
+        expect(dialog).to_have_css("opacity", "1")
 
 
 def screenshot(page: Page, name: str) -> Path:

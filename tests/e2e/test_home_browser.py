@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from cowans.db.models import Role, User
 from cowans.db.session import session_scope
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import screenshot, settle, sign_in
 from tests.emulator.conftest import PRODUCT_SET, TOKEN, RunningEmulator, simple_product
 from tests.emulator.conftest import make_emulator as make_emulator  # a fixture, for pytest
 from tests.jobs.test_live_events import Served
@@ -42,15 +42,6 @@ def import_file(page: Page, label: str, path: Path) -> None:
         page.get_by_label(label).click()
     chooser.value.set_files(str(path))
     page.get_by_role("button", name="Import file").click()
-
-
-def settle(page: Page) -> None:
-    """Before a screenshot: no notification over the page, no dialog half faded in."""
-    for close in page.locator(".mantine-Notification-closeButton").all():
-        close.click()
-    expect(page.locator(".mantine-Notification-root")).to_have_count(0)
-    for dialog in page.locator(".mantine-Modal-content").all():
-        expect(dialog).to_have_css("opacity", "1")
 
 
 def import_row(page: Page, table: str, import_id: int) -> Locator:

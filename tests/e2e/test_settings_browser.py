@@ -9,8 +9,8 @@ from sqlalchemy import Engine, select
 
 from cowans.db.models import Role, Store, User
 from cowans.db.session import session_scope
-from tests.e2e.conftest import screenshot, sign_in
-from tests.e2e.test_home_browser import connect_store_in_the_browser, settle
+from tests.e2e.conftest import screenshot, settle, sign_in
+from tests.e2e.test_home_browser import connect_store_in_the_browser
 from tests.emulator.conftest import TOKEN, RunningEmulator
 from tests.emulator.conftest import make_emulator as make_emulator  # a fixture, for pytest
 from tests.jobs.test_live_events import Served

@@ -14,7 +14,6 @@ HTTP. The only side doors are the emulator's own: its latency (so the push lasts
 to be watched) and the merchant's edit in Shopify admin.
 """
 
-import contextlib
 import csv
 import io
 import re
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import Engine, select
 
@@ -39,7 +37,7 @@ from cowans.db.models import (
 from cowans.db.session import session_scope
 from cowans.jobs.push import KIND as PUSH_KIND
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import SCREENSHOTS, navigate, notice
+from tests.e2e.conftest import SCREENSHOTS, navigate, notice, settle
 from tests.e2e.test_home_browser import SAMPLES, import_file, import_row, open_tab
 from tests.emulator.conftest import TOKEN, RunningEmulator
 from tests.emulator.conftest import make_emulator as make_emulator  # a fixture, for pytest
@@ -68,12 +66,7 @@ REMOTE_PRODUCTS = """
 def guide_shot(page: Page, name: str) -> Path:
     """test-artifacts/screenshots/guide-<name>.png: what the window shows at 1280x800, with no
     notification over it (the user guide's pictures: the viewport, not the whole page)."""
-    for close in page.locator(".mantine-Notification-closeButton").all():
-        with contextlib.suppress(PlaywrightError):  # it may close by itself meanwhile
-            close.click(timeout=2_000)
-    expect(page.locator(".mantine-Notification-root")).to_have_count(0, timeout=10_000)
-    for dialog in page.locator(".mantine-Modal-content").all():
-        expect(dialog).to_have_css("opacity", "1")
+    settle(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"guide-{name}.png"
     page.screenshot(path=str(path), full_page=False)
