@@ -56,8 +56,8 @@ export function ChangesTable({
             </Table.Th>
           )}
           <Table.Th>Product</Table.Th>
-          <Table.Th>Change</Table.Th>
-          <Table.Th>Status</Table.Th>
+          <Table.Th w={150}>Change</Table.Th>
+          <Table.Th w={110}>Status</Table.Th>
           <Table.Th>Fields</Table.Th>
         </Table.Tr>
       </Table.Thead>
