@@ -70,7 +70,7 @@ class ProductFilter:
     store_id: int | None = None
 
 
-def _escaped(text: str) -> str:
+def literal_pattern(text: str) -> str:
     """A search term matched literally: % and _ are not wildcards to the person typing them."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -112,7 +112,7 @@ def _sync_condition(state: SyncState, store_id: int | None) -> ColumnElement[boo
 def _filtered(statement: Select, filters: ProductFilter) -> Select:
     statement = statement.where(Product.deleted_at.is_(None))
     if filters.query.strip():
-        term = f"%{_escaped(filters.query.strip())}%"
+        term = f"%{literal_pattern(filters.query.strip())}%"
         by_sku = select(ProductVariant.product_id).where(
             ProductVariant.sku.ilike(term, escape="\\")
         )

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from cowans.catalog.queries import literal_pattern
 from cowans.db.models import (
     Product,
     ProductVariant,
@@ -46,11 +47,6 @@ DECIDABLE = {
         StagedChangeStatus.FAILED,
     ),
 }
-
-
-def _escaped(text: str) -> str:
-    """A search term matched literally: % and _ are not wildcards to the person typing them."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -106,7 +102,7 @@ class StagedFilter:
 
 
 def _matching_text(text: str) -> ColumnElement[bool]:
-    term = f"%{_escaped(text)}%"
+    term = f"%{literal_pattern(text)}%"
     by_title = select(Product.id).where(Product.title.ilike(term, escape="\\"))
     by_sku = select(ProductVariant.product_id).where(ProductVariant.sku.ilike(term, escape="\\"))
     return or_(
