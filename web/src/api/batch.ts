@@ -1,8 +1,7 @@
 // Batch operations (src/cowans/api/routers/batch.py): start one over ids, a filter or pasted SKUs,
 // follow it, cancel it, retry its failed items, download an export. Recent batches come from
 // GET /api/jobs?kind_prefix=batch. (a batch is a job of kind batch.<operation>).
-import { currentToken, endSession } from "../auth/session";
-import { ApiError, api } from "./client";
+import { api, downloadFile } from "./client";
 import type { SyncState } from "./products";
 
 export const OPERATIONS = ["update", "delete", "export"] as const;
@@ -119,38 +118,6 @@ export function recentBatches(limit: number, signal?: AbortSignal): Promise<Batc
   });
 }
 
-function filenameOf(response: Response, fallback: string): string {
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  return match?.[1] ? decodeURIComponent(match[1]) : fallback;
-}
-
-/** Fetch an export with the bearer header (a plain link would have none) and save it. */
-export async function downloadResult(url: string, fallbackName: string): Promise<void> {
-  const token = currentToken();
-  let response: Response;
-  try {
-    response = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
-  } catch {
-    throw new ApiError(0, "network_error", "Cannot reach the server. Check your connection.");
-  }
-  if (response.status === 401) endSession("expired");
-  if (!response.ok) {
-    let message = `The download failed (${response.status}).`;
-    try {
-      const body = (await response.json()) as { error?: { message?: string } };
-      if (body.error?.message) message = body.error.message;
-    } catch {
-      // not JSON: keep the status
-    }
-    throw new ApiError(response.status, "download_failed", message);
-  }
-  const blob = await response.blob();
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(blob);
-  link.download = filenameOf(response, fallbackName);
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-}
+/** An export, saved as a file (a plain link would carry no bearer header). */
+export const downloadResult = (url: string, fallbackName: string): Promise<void> =>
+  downloadFile(url, fallbackName);

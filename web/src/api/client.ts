@@ -27,8 +27,7 @@ export interface RequestOptions {
   body?: unknown;
   query?: Query;
   signal?: AbortSignal;
-  // Login itself answers 401 for a wrong password: that is not an expired session.
-  anonymous?: boolean;
+  anonymous?: boolean; // no token, and a 401 is an answer, not an expired session (login)
 }
 
 function withQuery(path: string, query: Query | undefined): string {
@@ -49,38 +48,70 @@ async function toError(response: Response): Promise<ApiError> {
     // not JSON (a proxy's error page): fall back to the status text
   }
   const error = body?.error;
-  const message =
+  const code = typeof error?.code === "string" ? error.code : "http_error";
+  let message =
     typeof error?.message === "string" && error.message
       ? error.message
       : `The server answered ${response.status} ${response.statusText}`.trim();
-  const code = typeof error?.code === "string" ? error.code : "http_error";
+  if (response.status === 413 && code === "http_error") {
+    message = "The file is too large to upload."; // a proxy's limit, before the app's
+  }
   return new ApiError(response.status, code, message, error?.details);
 }
 
+/** fetch with the bearer token (unless `anonymous`), the session ended on a 401 and the app's
+ * errors as ApiError. */
+async function send(path: string, init: RequestInit, anonymous: boolean): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = anonymous ? null : currentToken();
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  let response: Response;
+  try {
+    response = await fetch(path, { ...init, headers });
+  } catch (cause) {
+    if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
+    throw new ApiError(0, "network_error", "Cannot reach the server. Check your connection.");
+  }
+  // Login itself answers 401 for a wrong password: that is not an expired session.
+  if (response.status === 401 && !anonymous) endSession("expired");
+  if (!response.ok) throw await toError(response);
+  return response;
+}
+
+/** For what api() cannot send (multipart) or read (a file). */
+export const authorizedFetch = (path: string, init: RequestInit = {}) => send(path, init, false);
+
 export async function api<T>(path: string, options: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  const token = options.anonymous ? null : currentToken();
-  if (token) headers.Authorization = `Bearer ${token}`;
   const init: RequestInit = { method: options.method ?? "GET", headers };
   if (options.body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(options.body);
   }
   if (options.signal) init.signal = options.signal;
-
-  let response: Response;
-  try {
-    response = await fetch(withQuery(path, options.query), init);
-  } catch (cause) {
-    if (cause instanceof DOMException && cause.name === "AbortError") throw cause;
-    throw new ApiError(0, "network_error", "Cannot reach the server. Check your connection.");
-  }
-  if (response.status === 401 && !options.anonymous) {
-    endSession("expired");
-  }
-  if (!response.ok) throw await toError(response);
+  const response = await send(withQuery(path, options.query), init, options.anonymous ?? false);
   if (response.status === 204) return undefined as T;
   return (await response.json()) as T;
+}
+
+function filenameOf(response: Response, fallback: string): string {
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
+  return match?.[1] ? decodeURIComponent(match[1]) : fallback;
+}
+
+/** Fetch a file with the bearer header (a plain link would have none) and hand it to the
+ * browser as a download, under the server's file name or `fallbackName`. */
+export async function downloadFile(path: string, fallbackName: string): Promise<void> {
+  const response = await authorizedFetch(path);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filenameOf(response, fallbackName);
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function errorMessage(error: unknown): string {

@@ -3,8 +3,7 @@
 // through fetch directly (the api() client speaks JSON only) with the same bearer token, error
 // shape and expired-session handling.
 
-import { currentToken, endSession } from "../auth/session";
-import { api, ApiError } from "./client";
+import { api, authorizedFetch, downloadFile } from "./client";
 
 export type ImportKind = "etilize" | "xorosoft";
 export type ImportState = "queued" | "running" | "completed" | "failed" | "cancelled";
@@ -109,39 +108,6 @@ export function startRemoteImport(kind: ImportKind) {
   });
 }
 
-/** fetch with the bearer token and the api() client's errors, for what api() cannot send
- * (multipart, PUT) or read (a file). */
-export async function authorizedFetch(path: string, init: RequestInit): Promise<Response> {
-  const headers = new Headers(init.headers);
-  const token = currentToken();
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  let response: Response;
-  try {
-    response = await fetch(path, { ...init, headers });
-  } catch {
-    throw new ApiError(0, "network_error", "Cannot reach the server. Check your connection.");
-  }
-  if (response.status === 401) endSession("expired");
-  if (!response.ok) {
-    let code = "http_error";
-    let message = `The server answered ${response.status} ${response.statusText}`.trim();
-    try {
-      const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-      if (typeof body.error?.code === "string") code = body.error.code;
-      if (typeof body.error?.message === "string" && body.error.message) {
-        message = body.error.message;
-      }
-    } catch {
-      // not JSON: keep the status text
-    }
-    if (response.status === 413 && code === "http_error") {
-      message = "The file is too large to upload.";
-    }
-    throw new ApiError(response.status, code, message);
-  }
-  return response;
-}
-
 /** POST the file as the multipart field `file`. */
 export async function uploadImport(kind: ImportKind, file: File): Promise<ImportStarted> {
   const form = new FormData();
@@ -154,22 +120,6 @@ export async function uploadImport(kind: ImportKind, file: File): Promise<Import
   return (await response.json()) as ImportStarted;
 }
 
-function filenameOf(response: Response, fallback: string): string {
-  const disposition = response.headers.get("Content-Disposition") ?? "";
-  const match = /filename="?([^";]+)"?/i.exec(disposition);
-  return match?.[1] ?? fallback;
-}
-
-/** Fetch the import's errors.csv with the bearer header and hand it to the browser as a file. */
-export async function downloadErrorsCsv(record: ImportRecord): Promise<void> {
-  const response = await authorizedFetch(record.report_url, { headers: { Accept: "text/csv" } });
-  const blob = await response.blob();
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filenameOf(response, `import-${record.import_id}-errors.csv`);
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+/** The import's errors.csv, saved as a file. */
+export const downloadErrorsCsv = (record: ImportRecord): Promise<void> =>
+  downloadFile(record.report_url, `import-${record.import_id}-errors.csv`);
