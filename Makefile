@@ -14,7 +14,7 @@ WEB_BUILD := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(addprefix $(WEB)/,package.json index.html vite.config.ts tsconfig.json)
 
-.PHONY: help install system-deps web run test lint format clean screenshots
+.PHONY: help install system-deps web run test lint format clean screenshots bench bench-quick
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -65,6 +65,14 @@ PYTEST_WORKERS ?= 3
 
 test: install system-deps lint web  ## Lint, build the dashboard, then run the whole suite
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
+
+# Benchmarks want a quiet machine: every figure is also given as a ratio to a baseline measured
+# in the same run. ARGS passes options on, e.g. make bench ARGS="--only api-load,batch".
+bench: install system-deps web  ## Run every benchmark (full size) and write BENCHMARKS.md and bench/results/
+	$(BIN)/python bench/run.py $(ARGS)
+
+bench-quick: install system-deps web  ## The benchmarks at small sizes, one run each (under 5 minutes)
+	$(BIN)/python bench/run.py --quick $(ARGS)
 
 format: install $(WEB_DEPS)  ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,126 @@
+"""Run every benchmark and write their sections into BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py             # every scenario at full size (make bench)
+    .venv/bin/python bench/run.py --quick     # small sizes, one run each, under 5 minutes
+    .venv/bin/python bench/run.py --only api-load,batch
+
+Each scenario runs in its own process (so one's memory cannot hide another's peak) and saves a
+`Section` as JSON. A full run splices every section between its markers in BENCHMARKS.md and
+rebuilds the table of targets; a quick run writes to bench/results/quick/ and leaves
+BENCHMARKS.md alone unless `--write` says otherwise, since its small sizes prove no target.
+A scenario that fails is reported and the others still run; the exit status says so.
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import machine, write
+from section import RESULTS, Section
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENT = ROOT / "BENCHMARKS.md"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # the section it writes
+    script: str
+
+
+SCENARIOS = (
+    Scenario("initial-load", "initial_load_bench.py"),
+    Scenario("daily-delta", "daily_delta_bench.py"),
+    Scenario("scale", "scale_bench.py"),
+    Scenario("parallel", "parallel_bench.py"),
+    Scenario("api-load", "api_load_bench.py"),
+    Scenario("batch", "batch_bench.py"),
+    Scenario("distributed", "distributed_bench.py"),
+    Scenario("dashboard", "dashboard_bench.py"),
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md after --quick")
+    args = parser.parse_args()
+    chosen = _chosen(args.only)
+    out = RESULTS / "quick" if args.quick else RESULTS
+    for line in machine():
+        write(line)
+    failed = [scenario.name for scenario in chosen if not _run(scenario, args.quick, out)]
+    if not args.quick or args.write:
+        _update_document(out, quick=args.quick)
+        write(f"\nwrote {DOCUMENT.relative_to(ROOT)}")
+    if failed:
+        write(f"\nFAILED: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+def _chosen(only: str) -> list[Scenario]:
+    if not only:
+        return list(SCENARIOS)
+    names = {name.strip() for name in only.split(",") if name.strip()}
+    unknown = names - {scenario.name for scenario in SCENARIOS}
+    if unknown:
+        sys.exit(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    return [scenario for scenario in SCENARIOS if scenario.name in names]
+
+
+def _run(scenario: Scenario, quick: bool, out: Path) -> bool:
+    command = [sys.executable, str(Path(__file__).parent / scenario.script), "--out", str(out)]
+    if quick:
+        command.append("--quick")
+    write(f"\n=== {scenario.name}: {' '.join(command[1:])}")
+    started = time.monotonic()
+    finished = subprocess.run(command, cwd=ROOT, check=False)
+    elapsed = time.monotonic() - started
+    saved = (out / f"{scenario.name}.json").exists()
+    ok = finished.returncode == 0 and saved
+    write(f"=== {scenario.name}: {'done' if ok else 'FAILED'} in {elapsed:.0f} s")
+    return ok
+
+
+def _update_document(out: Path, quick: bool) -> None:
+    sections = [
+        Section.load(out / f"{scenario.name}.json")
+        for scenario in SCENARIOS
+        if (out / f"{scenario.name}.json").exists()
+    ]
+    text = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else "# Benchmarks\n"
+    text = _splice(text, "summary", _summary(sections, quick))
+    for section in sections:
+        text = _splice(text, section.name, f"## {section.title}\n\n{section.markdown()}")
+    DOCUMENT.write_text(text, encoding="utf-8")
+
+
+def _summary(sections: list[Section], quick: bool) -> str:
+    lines = ["## Targets of the Performance issue", ""]
+    if quick:
+        lines += ["**Quick run**: small sizes and one run each; these figures prove nothing.", ""]
+    lines += ["| scenario | target | measured | met |", "| --- | --- | --- | --- |"]
+    for section in sections:
+        for target in section.targets:
+            verdict = "yes" if target.met else "**no** (see its section)"
+            lines.append(f"| {target.scenario} | {target.target} | {target.measured} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def _splice(text: str, name: str, body: str) -> str:
+    """Replace what lies between the section's markers, or add the section at the end."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        return pattern.sub(lambda _: block, text, count=1)
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
