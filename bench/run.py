@@ -41,6 +41,10 @@ SCENARIOS = (
     Scenario("batch", "batch_bench.py"),
     Scenario("distributed", "distributed_bench.py"),
     Scenario("dashboard", "dashboard_bench.py"),
+    # The parts on their own: the emulator, the planner's strategies, the import's stages.
+    Scenario("emulator", "emulator_bench.py"),
+    Scenario("push-strategies", "push_bench.py"),
+    Scenario("import", "import_bench.py"),
 )
 
 

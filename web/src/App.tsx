@@ -7,15 +7,27 @@ import { ApiError } from "./api/client";
 import { AuthProvider } from "./auth/AuthProvider";
 import { RequireAuth } from "./auth/RequireAuth";
 import { Shell } from "./components/Shell";
+import { prefetchReview } from "./hooks/useStagedChanges";
 import { EnhancedSyncDashboard } from "./pages/EnhancedSyncDashboard";
 import { LoginPage } from "./pages/LoginPage";
 
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000, // live events keep the data fresh; refetch on focus covers a sleep
+      retry: (failures, error) =>
+        failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+    },
+  },
+});
+
 // The home page and login come with the first load; every other page (and the chart library
 // only the worker view needs) is fetched when first opened, so the first paint stays quick.
-const StagedChangesReview = lazyPage(
-  () => import("./pages/StagedChangesReview"),
-  "StagedChangesReview",
-);
+// The review page's first data is asked for together with its code, not after it.
+const StagedChangesReview = lazyPage(() => {
+  prefetchReview(queryClient, new URLSearchParams(window.location.search));
+  return import("./pages/StagedChangesReview");
+}, "StagedChangesReview");
 const ParallelSyncControl = lazyPage(
   () => import("./pages/ParallelSyncControl"),
   "ParallelSyncControl",
@@ -36,16 +48,6 @@ function lazyPage<Name extends string>(
 ): LazyExoticComponent<ComponentType> {
   return lazy(async () => ({ default: (await load())[name] }));
 }
-
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      staleTime: 30_000, // live events keep the data fresh; refetch on focus covers a sleep
-      retry: (failures, error) =>
-        failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
-    },
-  },
-});
 
 export function App() {
   return (

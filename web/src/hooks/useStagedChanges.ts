@@ -2,11 +2,13 @@
 // server a hundred at a time ("Load more"), and `staged.changed` live events invalidate every
 // key under queryKeys.staged, so the list follows other reviewers, pulls and pushes by itself.
 import {
+  infiniteQueryOptions,
   keepPreviousData,
   useInfiniteQuery,
   useMutation,
   useQuery,
   useQueryClient,
+  type QueryClient,
 } from "@tanstack/react-query";
 import { useCallback, useMemo } from "react";
 import { useSearchParams } from "react-router-dom";
@@ -24,6 +26,7 @@ import {
 } from "../api/review";
 import { STAGED_STATUSES, type StagedStatus } from "../api/types";
 import { queryKeys } from "./queryKeys";
+import { syncStatusQuery } from "./useSyncStatus";
 
 export const reviewKeys = {
   list: (filters: ReviewFilters) => [...queryKeys.staged, "review", "list", filters] as const,
@@ -98,13 +101,28 @@ export function useReviewFilters() {
   return { filters, setFilters, clearFilters };
 }
 
-/** The changes matching the filters, page after page, with the total and the newest id. */
-export function useStagedChanges(filters: ReviewFilters) {
-  const query = useInfiniteQuery({
+/** The list's query, shared by the page and its prefetch so that both use one cache entry. */
+function reviewListQuery(filters: ReviewFilters) {
+  return infiniteQueryOptions({
     queryKey: reviewKeys.list(filters),
     queryFn: ({ pageParam, signal }) => listStagedChanges(filters, pageParam, signal),
     initialPageParam: null as number | null,
     getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+/** Ask for the first page of the list the URL names, and the sync overview, while the review
+ * page's code is still on its way: on a first visit the two would otherwise come one after
+ * the other. Errors are left to the page's own queries, which show them. */
+export function prefetchReview(client: QueryClient, params: URLSearchParams): void {
+  void client.prefetchInfiniteQuery(reviewListQuery(filtersFromParams(params)));
+  void client.prefetchQuery(syncStatusQuery);
+}
+
+/** The changes matching the filters, page after page, with the total and the newest id. */
+export function useStagedChanges(filters: ReviewFilters) {
+  const query = useInfiniteQuery({
+    ...reviewListQuery(filters),
     placeholderData: keepPreviousData,
   });
   const rows: StagedChange[] = useMemo(
