@@ -3,12 +3,15 @@ and refuses at once what is not."""
 
 import asyncio
 import random
+import time
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 
-from cowans.shopify.client import RetryPolicy, ShopifyClient, StoreEndpoint
+from cowans.shopify.client import BUCKET_WAIT, Backoff, RetryPolicy, ShopifyClient, StoreEndpoint
 from cowans.shopify.cost import CostModel
-from cowans.shopify.documents import load
+from cowans.shopify.documents import Document, load
 from cowans.shopify.errors import ShopifyError, ShopifyErrorCode, ShopifyUnavailable
 from cowans.shopify.throttle import CostThrottle
 from shopify_emulator.throttle import LeakyBucket
@@ -79,6 +82,68 @@ async def test_a_concurrent_burst_is_throttled_at_most_once_and_never_fails(
     # Before the first answer the client cannot know the bucket is tiny; after it, it does.
     assert emulator.shop().counters["throttled"] <= 20
     assert client.stats.throttled == emulator.shop().counters["throttled"]
+
+
+class _Slowest(random.Random):
+    """Backoffs at their longest, so one taken where none is due shows."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+async def test_a_throttled_request_waits_for_the_bucket_it_was_told_of_not_a_backoff(
+    emulator: RunningEmulator,
+) -> None:
+    # Another client of the store emptied the bucket: ours, which has not heard of the store
+    # yet, sends at once and is throttled. The answer says how empty the bucket is, so the
+    # request goes again once the restore covers it (12 points at 50/s: ~0.24 s), with no
+    # backoff (here 5 s) between: that would only leave the bucket unused.
+    bucket = emulator.shop().bucket = LeakyBucket(100, 50)
+    bucket.try_take(100)
+    heard: list[Backoff] = []
+    retry = RetryPolicy(base_seconds=5.0, max_seconds=5.0, rng=_Slowest())
+    async with client_for(emulator, retry=retry) as client:
+        client.backoff_listeners.append(heard.append)
+        started = time.monotonic()
+        result = await client.execute(load("locations"), {"first": 10})
+        elapsed = time.monotonic() - started
+    assert "locations" in result.data
+    assert client.stats.throttled == emulator.shop().counters["throttled"] == 1
+    assert [(backoff.cause, backoff.retry) for backoff in heard] == [
+        ("throttled", True),
+        (BUCKET_WAIT, False),
+    ]
+    assert heard[0].seconds == 0.0
+    assert 0.1 < heard[1].seconds <= 12 / 50
+    assert elapsed < 2.0
+
+
+class _Underestimating(CostModel):
+    """A document whose cost the client has not learnt yet and guesses far too low."""
+
+    def predict(self, document: Document, variables: Mapping[str, Any]) -> int:
+        return 1
+
+
+async def test_a_throttled_request_is_sent_again_when_the_bucket_holds_its_real_cost(
+    emulator: RunningEmulator,
+) -> None:
+    # Guessed at 1 point, the request costs 12 and the bucket holds 5: Shopify throttles it and
+    # says both figures. Sent again for the guess, it would be throttled again and again; for
+    # the 12 points it waits ~0.14 s once, and the client has learnt the cost.
+    bucket = emulator.shop().bucket = LeakyBucket(100, 50)
+    bucket.try_take(95)
+    heard: list[Backoff] = []
+    retry = RetryPolicy(base_seconds=5.0, max_seconds=5.0, rng=_Slowest())
+    async with client_for(emulator, retry=retry, cost_model=_Underestimating()) as client:
+        client.backoff_listeners.append(heard.append)
+        started = time.monotonic()
+        await client.execute(load("locations"), {"first": 10})
+        elapsed = time.monotonic() - started
+    assert client.stats.throttled == emulator.shop().counters["throttled"] == 1
+    assert [backoff.cause for backoff in heard] == ["throttled", BUCKET_WAIT]
+    assert heard[0].seconds == 0.0
+    assert elapsed < 2.0
 
 
 async def test_5xx_and_hangs_are_retried(emulator: RunningEmulator) -> None:

@@ -82,9 +82,10 @@ BackoffListener = Callable[[Backoff], None]
 
 
 class _Retry(Exception):
-    def __init__(self, cause: str, wait: float | None = None) -> None:
+    def __init__(self, cause: str, wait: float | None = None, requested: int | None = None) -> None:
         self.cause = cause
         self.wait = wait
+        self.requested = requested  # the cost Shopify put on the request, when it said
 
 
 class ShopifyClient:
@@ -141,6 +142,9 @@ class ShopifyClient:
                         raise ShopifyUnavailable(
                             "Shopify kept throttling", throttled, "throttled"
                         ) from None
+                    if retry.requested:  # wait for what Shopify charges, not what we guessed
+                        predicted = retry.requested
+                        self.cost_model.learn(document, variables, retry.requested)
                 else:
                     failures += 1
                     if failures >= self.retry.max_attempts:
@@ -150,10 +154,20 @@ class ShopifyClient:
                             retry.cause,
                         ) from None
                 self.stats.retries[retry.cause] += 1
-                wait = retry.wait if retry.wait is not None else self.retry.delay(failures)
+                wait = self._retry_wait(retry, failures, predicted)
                 self._tell(Backoff(retry.cause, wait, retry=True))
                 logger.info("retrying %s after %s in %.2fs", document.name, retry.cause, wait)
                 await asyncio.sleep(wait)
+
+    def _retry_wait(self, retry: _Retry, failures: int, predicted: int) -> float:
+        """A THROTTLED answer reports the bucket, and the throttle waits for exactly the restore
+        the request needs before it is sent again: a backoff on top would leave the bucket idle.
+        Only a THROTTLED the report does not explain (the bucket had room) backs off."""
+        if retry.wait is not None:
+            return retry.wait
+        if retry.cause == "throttled" and not self.throttle.has_room(predicted):
+            return 0.0
+        return self.retry.delay(failures)
 
     def _bucket_wait(self, seconds: float) -> None:
         self._tell(Backoff(BUCKET_WAIT, seconds, retry=False))
@@ -205,16 +219,16 @@ class ShopifyClient:
             raise _Retry("bad_json") from exc
         cost = (body.get("extensions") or {}).get("cost") or {}
         self.throttle.settle(predicted, cost.get("throttleStatus"))
-        self._check_errors(body.get("errors"))
+        self._check_errors(body.get("errors"), cost.get("requestedQueryCost"))
         return body
 
     @staticmethod
-    def _check_errors(errors: Any) -> None:
+    def _check_errors(errors: Any, requested: int | None = None) -> None:
         if not errors:
             return
         codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)}
         if "THROTTLED" in codes:
-            raise _Retry("throttled")
+            raise _Retry("throttled", requested=requested)
         if "INTERNAL_SERVER_ERROR" in codes:
             raise _Retry("internal_error")
         if "MAX_COST_EXCEEDED" in codes:

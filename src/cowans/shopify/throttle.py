@@ -50,13 +50,20 @@ class CostThrottle:
             "restoreRate": self.restore_rate,
         }
 
+    def has_room(self, cost: float) -> bool:
+        """Whether a request of `cost` points would be sent now, without waiting."""
+        return self._missing(cost) <= 0
+
+    def _missing(self, cost: float) -> float:
+        return min(cost, self.maximum - self.reserve) + self.reserve - self.available()
+
     async def acquire(self, cost: float, on_wait: Callable[[float], None] | None = None) -> None:
         """Wait until `cost` points are there, then count them as in flight. `on_wait` hears
         each wait before it starts, so a worker pool knows its workers are held by the bucket."""
         cost = min(cost, self.maximum - self.reserve)  # never wait for the impossible
         # No lock: between the check and the taking there is no await, so on one event loop
         # they are atomic, and the throttle works from any loop.
-        while (missing := cost + self.reserve - self.available()) > 0:
+        while (missing := self._missing(cost)) > 0:
             delay = missing / self.restore_rate
             self.waited_seconds += delay
             if on_wait is not None:
