@@ -3,7 +3,7 @@
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -28,12 +28,11 @@ from cowans.db import migrate
 from cowans.db.models import Import, Role
 from cowans.db.session import get_engine, session_scope
 from cowans.errors import DomainError
-from cowans.jobs.events import EventBus
-from cowans.jobs.handlers import HANDLERS
-from cowans.jobs.imports import create_import_job
-from cowans.jobs.runtime import JobRuntime
 from cowans.logs import configure_logging
-from cowans.sources.feedgen import generate_feeds
+
+if TYPE_CHECKING:
+    from cowans.jobs.events import EventBus
+    from cowans.jobs.runtime import JobRuntime
 
 app = typer.Typer(help="Cowan's product management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -152,6 +151,8 @@ def _start_dev_emulators(settings: Settings, engine: Engine) -> list[RunningEmul
 
 
 def ensure_demo_feeds(settings: Settings) -> tuple[Path, Path]:
+    from cowans.sources.feedgen import generate_feeds
+
     folder = settings.data_dir / "demo"
     etilize, xorosoft = folder / "etilize.csv", folder / "xorosoft.csv"
     if not (etilize.exists() and xorosoft.exists()):
@@ -275,10 +276,23 @@ def _run_import(kind: str, path: Path | None, source: str) -> None:
             raise typer.Exit(1)
 
 
+def _job_runtime(settings: Settings, engine: Engine) -> tuple["JobRuntime", "EventBus"]:
+    """The job runtime with every handler. Imported here rather than at the top: the handlers
+    bring pyarrow, openpyxl and numpy, seconds of start-up that `db upgrade`, `user create` and
+    the other quick commands never need."""
+    from cowans.jobs.events import EventBus
+    from cowans.jobs.handlers import HANDLERS
+    from cowans.jobs.runtime import JobRuntime
+
+    events = EventBus(settings)
+    return JobRuntime(settings, engine, events, HANDLERS), events
+
+
 def _run_import_job(settings: Settings, engine: Engine, import_id: int, path: Path | None) -> None:
     """Run the import as a job in this process: recorded and shown live like any other."""
-    events = EventBus(settings)
-    runtime = JobRuntime(settings, engine, events, HANDLERS)
+    from cowans.jobs.imports import create_import_job
+
+    runtime, events = _job_runtime(settings, engine)
     with session_scope(engine) as session:
         record = session.get(Import, import_id)
         assert record is not None
@@ -363,8 +377,7 @@ def worker(
     configure_logging(settings.log_level, settings.log_format)
     engine = get_engine(settings.database_url)
     migrate.upgrade(engine)
-    events = EventBus(settings)
-    runtime = JobRuntime(settings, engine, events, HANDLERS)
+    runtime, events = _job_runtime(settings, engine)
     console.print(
         f"Worker {runtime.worker_id}: {threads} thread(s), queue {_queue_name(settings)}, "
         f"schedules: {', '.join(runtime.schedules) or 'off'}",
@@ -392,6 +405,8 @@ def demo_generate_feed(
     out: Annotated[Path, typer.Option(help="Folder to write the two files to.")] = Path("var/demo"),
 ) -> None:
     """Write a realistic Etilize CSV and the matching Xorosoft CSV export."""
+    from cowans.sources.feedgen import generate_feeds
+
     out.mkdir(parents=True, exist_ok=True)
     etilize, xorosoft = out / "etilize.csv", out / "xorosoft.csv"
     with etilize.open("wb") as etilize_out, xorosoft.open("wb") as xorosoft_out:
