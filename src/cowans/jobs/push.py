@@ -3,7 +3,10 @@
 The job reads the approved changes when it starts (a change approved later waits for the next
 push) and marks them as its own. Before planning, each update is compared with the product as
 Shopify has it now: what a merchant changed there since the base is either left alone or, when
-the change would overwrite it, turned into a conflict for a person (see `sync.push`). The plan
+the change would overwrite it, turned into a conflict for a person (see `sync.push`). Stock-only
+updates are the exception: Shopify compares their stock itself as it applies them, so they are
+sent unread unless a push took them before. The read is one bulk export of what the updates
+write (products and variants, and the lists some change writes), or pages for a few. The plan
 then runs on the elastic worker pool; each change's outcome is written as soon as its last
 request is answered, so a crash loses at most the requests in flight, and the job picked up
 again redoes only what has no outcome (every write is idempotent). `POST /api/sync/stop` lets
@@ -15,7 +18,7 @@ A job that could not apply every change ends `completed_with_errors`, never `com
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,17 +26,32 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cowans.db.models import StagedChangeStatus, Store, SyncHistory, SyncJob, SyncStaging
+from cowans.db.models import (
+    StagedChangeStatus,
+    Store,
+    StoreProduct,
+    SyncHistory,
+    SyncJob,
+    SyncStaging,
+)
 from cowans.db.session import session_scope
 from cowans.jobs import store as jobs_store
 from cowans.jobs.context import JobContext
 from cowans.jobs.errors import CompletedWithErrors, JobCancelled, JobInterrupted, JobLost
 from cowans.jobs.staged_events import staged_changed
 from cowans.jobs.store_turns import run_on_store
-from cowans.shopify.bulk import iterate_bulk_products
+from cowans.shopify.bulk import (
+    COLLECTIONS,
+    MEDIA,
+    METAFIELDS,
+    PRODUCT_PARTS,
+    iterate_bulk_products,
+    run_bulk_mutation,
+)
 from cowans.shopify.client import ShopifyClient
-from cowans.shopify.collections import ensure_collections, find_collections
+from cowans.shopify.collections import candidate_handles, ensure_collections, find_collections
 from cowans.shopify.connection import client_for_store
+from cowans.shopify.documents import load
 from cowans.shopify.products import RemoteProduct, fetch_products_by_handles, list_locations
 from cowans.sync.changes import Operation, ProductChange
 from cowans.sync.monitor import SyncPerformanceMonitor
@@ -50,9 +68,11 @@ from cowans.sync.push import (
     RemoteCheck,
     approved_changes,
     check_against_remote,
+    guarded_by_its_writes,
+    parts_to_read,
     record_outcomes,
 )
-from cowans.sync.runner import PlanRunner, RunReport, WorkOutcome
+from cowans.sync.runner import PUSH_POLL, PlanRunner, RunReport, WorkOutcome
 
 KIND = "sync.push"
 ERRORS_KEPT = 100
@@ -61,6 +81,7 @@ STOP_POLL_SECONDS = 1.0
 # The outcomes a change may have had from an earlier attempt of the same push.
 DONE = (StagedChangeStatus.APPLIED, StagedChangeStatus.FAILED, StagedChangeStatus.CONFLICT)
 BULK_READ_FROM = 50  # products to check at once, past which one bulk export reads them
+BULK_COLLECTIONS_FROM = 3  # collections to make at once, past which one bulk mutation makes them
 
 
 def create_push_job(
@@ -101,6 +122,10 @@ class _Push:
     def __init__(self, context: JobContext, store: Store) -> None:
         self.context, self.store, self.settings = context, store, context.settings
         self.rows: dict[str, tuple[SyncStaging, ProductChange]] = {}
+        # Changes a push claimed before this run (an earlier attempt, or another push that
+        # ended early): they may be in Shopify already, so they are always read first.
+        self.sent_before: set[str] = set()
+        self.store_products = 0  # products the store has, as far as this system knows
         self.works_left: Counter[str] = Counter()
         self.outcomes: dict[str, list[WorkOutcome]] = {}
         self.tally = _Tally()
@@ -116,6 +141,11 @@ class _Push:
         with session_scope(self.context.engine) as session:
             self._count_earlier_attempts(session)
             pairs = approved_changes(session, self.store.id, self.context.params.get("ids"))
+            self.sent_before = _claimed_by_a_push(session, pairs)
+            self.store_products = (
+                session.scalar(select(func.count()).where(StoreProduct.store_id == self.store.id))
+                or 0
+            )
             ids = [row.id for row, _ in pairs]
             for start in range(0, len(ids), 500):
                 session.execute(
@@ -212,11 +242,7 @@ class _Push:
             changes = await self._checked(client, locations)
             if not changes:
                 return RunReport()
-            joined, left = collection_titles(changes)
-            collection_ids = {
-                **await find_collections(client, left),
-                **await ensure_collections(client, joined),
-            }
+            collection_ids = await _collection_ids(client, changes)
             conditions = StoreConditions.from_settings(
                 self.settings,
                 locations,
@@ -252,20 +278,30 @@ class _Push:
         self, client: ShopifyClient, locations: dict[str, str]
     ) -> list[ProductChange]:
         """The changes to plan, each as Shopify's current state allows: creates as they are,
-        updates and deletes after a look at the product in Shopify."""
+        and stock-only updates never sent before (Shopify checks them as it applies them, see
+        `guarded_by_its_writes`); other updates and deletes after a look at the product in
+        Shopify, at the parts of it they write."""
         self.context.progress(phase="checking")
-        pending = list(self.rows.items())
-        ready = [change for _, (_, change) in pending if change.operation is Operation.CREATE]
-        existing = {
-            change.handle: (change_id, change)
-            for change_id, (_, change) in pending
-            if change.operation is not Operation.CREATE
-        }
+        ready: list[ProductChange] = []
+        existing: dict[str, tuple[str, ProductChange]] = {}
+        for change_id, (_, change) in self.rows.items():
+            if change.operation is Operation.CREATE or (
+                change_id not in self.sent_before and guarded_by_its_writes(change)
+            ):
+                ready.append(change)
+            else:
+                existing[change.handle] = (change_id, change)
+        parts = parts_to_read(change for _, change in existing.values())
+        # Pages read whole products; an export leaves out what no change writes.
+        unread = PRODUCT_PARTS - parts if len(existing) > BULK_READ_FROM else frozenset()
         checks: list[tuple[str, ProductChange, RemoteCheck]] = []
-        async for remote in _remote_products(client, list(existing), locations):
+        lines = self.store_products * _lines_per_product(existing.values(), parts)
+        reads = _remote_products(client, list(existing), locations, parts, round(lines))
+        async for remote in reads:
             change_id, change = existing.pop(remote.handle, (None, None))
             if change_id is not None and change is not None:
-                checks.append((change_id, change, check_against_remote(change, remote, locations)))
+                check = check_against_remote(change, remote, locations, unread)
+                checks.append((change_id, change, check))
             if len(checks) >= CHECK_BATCH:
                 ready += await self._settle_checks(checks)
                 checks = []
@@ -334,11 +370,17 @@ class _Push:
 
 
 async def _remote_products(
-    client: ShopifyClient, handles: list[str], locations: dict[str, str]
+    client: ShopifyClient,
+    handles: list[str],
+    locations: dict[str, str],
+    parts: Collection[str],
+    expected_lines: int,
 ) -> AsyncIterator[RemoteProduct]:
     """The products Shopify has of these handles: page by page for a few, past BULK_READ_FROM
     by one bulk export of the store (a few points, where pages cost about a thousand each),
-    keeping only the ones asked for."""
+    keeping only the ones asked for. The export holds only the product lists in `parts`
+    besides the variants: each list adds a line per element, and Shopify's time to write the
+    file grows with its lines."""
     if len(handles) <= BULK_READ_FROM:
         for start in range(0, len(handles), CHECK_BATCH):
             found = await fetch_products_by_handles(
@@ -348,9 +390,62 @@ async def _remote_products(
                 yield remote
         return
     wanted = set(handles)
-    async for remote in iterate_bulk_products(client):
+    exported = iterate_bulk_products(
+        client, parts=parts, poll=PUSH_POLL, expected_objects=expected_lines or None
+    )
+    async for remote in exported:
         if remote.handle in wanted:
             yield remote
+
+
+def _lines_per_product(
+    changes: Iterable[tuple[str, ProductChange]], parts: Collection[str]
+) -> float:
+    """The lines a product takes in an export of `parts`, on average over the changes' bases:
+    an estimate of the export's size, which paces the waits for it."""
+    counts = [
+        1
+        + len(base.variants)
+        + (len(base.metafields) if METAFIELDS in parts else 0)
+        + (len(base.images) if MEDIA in parts else 0)
+        + (len(base.collections) if COLLECTIONS in parts else 0)
+        for _, change in changes
+        if (base := change.base) is not None
+    ]
+    return sum(counts) / len(counts) if counts else 0.0
+
+
+async def _collection_ids(client: ShopifyClient, changes: list[ProductChange]) -> dict[str, str]:
+    """{title: id} of the collections the changes join (made where missing) and of those they
+    leave that still exist. Past BULK_COLLECTIONS_FROM missing ones (a first load, where every
+    product type is new), one bulk mutation makes them: a collectionCreate costs 10 points
+    each, a bulk mutation about 25 whatever its size. `ensure_collections` then finds them,
+    and makes one by one any the bulk mutation could not (a handle taken, say)."""
+    joined, left = collection_titles(changes)
+    if len(joined) >= BULK_COLLECTIONS_FROM:
+        there = await find_collections(client, joined)
+        missing = [title for title in joined if title not in there]
+        if len(missing) >= BULK_COLLECTIONS_FROM:
+            lines = [
+                {"collection": {"title": title, "handle": candidate_handles(title)[0]}}
+                for title in missing
+            ]
+            await run_bulk_mutation(client, load("collection_create"), lines, poll=PUSH_POLL)
+    return {
+        **await find_collections(client, left),
+        **await ensure_collections(client, joined),
+    }
+
+
+def _claimed_by_a_push(
+    session: Session, pairs: list[tuple[SyncStaging, ProductChange]]
+) -> set[str]:
+    """The changes whose rows a push job took before (staging gives them its own job's id)."""
+    job_ids = {row.sync_job_id for row, _ in pairs if row.sync_job_id is not None}
+    pushes = set(
+        session.scalars(select(SyncJob.id).where(SyncJob.id.in_(job_ids), SyncJob.kind == KIND))
+    )
+    return {change.change_id for row, change in pairs if row.sync_job_id in pushes}
 
 
 def run_push(context: JobContext) -> dict[str, Any]:

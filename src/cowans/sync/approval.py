@@ -1,8 +1,8 @@
 """Approval rules: which staged changes approve themselves, per store.
 
-Without rules a person approves everything. A rule only ever approves an update whose every
-changed field it covers; creates and deletes always wait for a person. The rule that approved
-a change is recorded as its approver.
+Without rules a person approves everything. Rules only ever approve an update whose every
+changed field one of them covers; creates and deletes always wait for a person. The rule (or
+rules) that approved a change is recorded as its approver.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,6 +14,7 @@ from cowans.errors import InvalidInput
 STOCK_ONLY = "stock_only"
 PRICE_WITHIN_PERCENT = "price_within_percent"
 KINDS = (STOCK_ONLY, PRICE_WITHIN_PERCENT)
+APPROVER_LENGTH = 100  # sync_staging.approval_rule
 
 Rule = Mapping[str, Any]
 
@@ -50,23 +51,32 @@ def rule_name(rule: Rule) -> str:
 def approving_rule(
     operation: str, changes: Mapping[str, Mapping[str, Any]], rules: Sequence[Rule]
 ) -> str | None:
-    """The name of the first rule that approves this change, or None."""
+    """The name of the rule that approves this change, or None: the first that covers every
+    changed field; else the rules that cover them together (a supplier's day moves the stock
+    and the price of many products at once, and a store that trusts each alone trusts both),
+    named in their order, joined by " + "."""
     if operation != "update" or not changes:
         return None
     for rule in rules:
-        if _covers(rule, changes):
+        if all(_covers(rule, name, change) for name, change in changes.items()):
             return rule_name(rule)
-    return None
+    used: list[Rule] = []
+    for name, change in changes.items():
+        rule = next((rule for rule in rules if _covers(rule, name, change)), None)
+        if rule is None:
+            return None
+        if rule not in used:
+            used.append(rule)
+    ordered = [rule for rule in rules if rule in used]
+    names = " + ".join(rule_name(rule).removeprefix("rule:") for rule in ordered)
+    return f"rule:{names}"[:APPROVER_LENGTH]
 
 
-def _covers(rule: Rule, changes: Mapping[str, Mapping[str, Any]]) -> bool:
+def _covers(rule: Rule, name: str, change: Mapping[str, Any]) -> bool:
     if rule["kind"] == STOCK_ONLY:
-        return all(".inventory." in name for name in changes)
+        return ".inventory." in name
     limit = Decimal(str(rule["percent"]))
-    return all(
-        name.endswith(".price") and _within(change.get("old"), change.get("new"), limit)
-        for name, change in changes.items()
-    )
+    return name.endswith(".price") and _within(change.get("old"), change.get("new"), limit)
 
 
 def _within(old: Any, new: Any, percent: Decimal) -> bool:

@@ -186,7 +186,8 @@ class Plan:
 # Works from changes ---------------------------------------------------------------------------
 
 
-def _is_structural(base: ProductSnapshot, desired: ProductSnapshot) -> bool:
+def is_structural(base: ProductSnapshot, desired: ProductSnapshot) -> bool:
+    """Variants, options or images differ: the change is a productSet of the whole product."""
     return (
         base.option_names != desired.option_names
         or [v.sku for v in base.variants] != [v.sku for v in desired.variants]
@@ -303,7 +304,7 @@ def _update_works(
         works.append(Work(change.change_id, change.handle, kind, **values))
 
     membership = _membership(change, collection_ids)
-    structural = _is_structural(base, desired)
+    structural = is_structural(base, desired)
     if structural:
         works.append(_product_set_work(change, location_ids, creating=False))
         if membership:

@@ -11,18 +11,21 @@ is run again after a crash applies nothing twice.
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cowans.catalog.snapshot import ProductSnapshot
 from cowans.db.models import StagedChangeStatus, StoreProduct, SyncStaging
+from cowans.shopify.bulk import COLLECTIONS, MEDIA, METAFIELDS, PRODUCT_PARTS
 from cowans.shopify.products import RemoteProduct
 from cowans.sync import snapshots
 from cowans.sync.changes import Operation, ProductChange, RemoteIds
-from cowans.sync.planner import WorkKind
+from cowans.sync.planner import WorkKind, is_structural
 from cowans.sync.runner import RunReport
 from cowans.sync.snapshots import FieldDiff
-from cowans.sync.three_way import compare, remote_snapshot
+from cowans.sync.three_way import compare, is_stock, remote_snapshot
 
 PUSH = "push"
 
@@ -167,16 +170,58 @@ class RemoteCheck:
     vanished: bool = False
 
 
+def guarded_by_its_writes(change: ProductChange) -> bool:
+    """An update that only moves stock of variants the store has: its one write,
+    inventorySetQuantities with changeFromQuantity, is compare-and-set, so Shopify itself
+    refuses it (a conflict) where the stock moved since the base. Reading the product first
+    would tell nothing more, as long as this system never sent the change before (a resumed
+    push must read: its earlier attempt may have applied it)."""
+    base, desired, remote = change.base, change.desired, change.remote
+    if change.operation is not Operation.UPDATE or base is None or desired is None:
+        return False
+    if remote is None or any(v.sku not in remote.inventory_item_ids for v in desired.variants):
+        return False
+    changed = snapshots.diff(snapshots.fields_of(base), snapshots.fields_of(desired))
+    return bool(changed) and all(is_stock(name) for name in changed)
+
+
+def parts_to_read(changes: Iterable[ProductChange]) -> frozenset[str]:
+    """The product lists (`shopify.bulk.PRODUCT_PARTS`) a check of these changes must read:
+    those a change writes. A list nobody writes cannot be overwritten, so it need not be read
+    (`check_against_remote(unread=...)` takes it as the base has it)."""
+    parts: set[str] = set()
+    for change in changes:
+        if change.operation is not Operation.UPDATE or change.base is None:
+            continue
+        assert change.desired is not None
+        if is_structural(change.base, change.desired):
+            return PRODUCT_PARTS  # productSet sends the whole product
+        changed = snapshots.diff(
+            snapshots.fields_of(change.base), snapshots.fields_of(change.desired)
+        )
+        parts.update(part for name in changed if (part := _part_of(name)) is not None)
+    return frozenset(parts)
+
+
+def _part_of(field_name: str) -> str | None:
+    if field_name.startswith("metafields."):
+        return METAFIELDS
+    return {"images": MEDIA, "collections": COLLECTIONS}.get(field_name)
+
+
 def check_against_remote(
     change: ProductChange,
     remote: RemoteProduct | None,
     locations: Collection[str] | None = None,
+    unread: Collection[str] = (),
 ) -> RemoteCheck:
     """Compare an update with the product as Shopify has it now, three ways. A field Shopify
     changed that the change also changes, differently, is a conflict; one only Shopify changed
     is kept as Shopify has it (the change is planned from Shopify's state, so stock is set
     compare-and-set against what is there). Images are not merged: an edit of them in Shopify
-    holds the change back, since re-sending Shopify's own image addresses would add copies."""
+    holds the change back, since re-sending Shopify's own image addresses would add copies.
+    `unread`: product lists the read left out (see `parts_to_read`), taken as the base has
+    them."""
     if change.operation is Operation.CREATE:
         return RemoteCheck(send=change)
     if change.operation is Operation.DELETE:
@@ -185,7 +230,7 @@ def check_against_remote(
         return RemoteCheck(vanished=True)
     assert change.base is not None
     assert change.desired is not None
-    theirs = remote_snapshot(remote, change.base)
+    theirs = _lend_unread(remote_snapshot(remote, change.base), change.base, unread)
     compared = compare(change.base, change.desired, theirs, locations)
     conflicts = dict(compared.conflicts)
     if "images" in compared.remote_changed and "images" not in conflicts:
@@ -209,3 +254,16 @@ def check_against_remote(
             remote=ids,
         )
     )
+
+
+def _lend_unread(
+    theirs: ProductSnapshot, base: ProductSnapshot, unread: Collection[str]
+) -> ProductSnapshot:
+    lent: dict[str, Any] = {}
+    if METAFIELDS in unread:
+        lent["metafields"] = base.metafields
+    if MEDIA in unread:
+        lent["images"] = base.images
+    if COLLECTIONS in unread:
+        lent["collections"] = base.collections
+    return replace(theirs, **lent) if lent else theirs

@@ -16,7 +16,7 @@ starts: once it says yes, the steps in flight finish and every work never sent i
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cowans.shopify.bulk import DEFAULT_POLL, BulkLineResult, PollPolicy, run_bulk_mutation
@@ -85,7 +85,12 @@ BulkMutationRunner = Callable[
 ]
 
 
-def polling_bulk_runner(poll: PollPolicy = DEFAULT_POLL) -> BulkMutationRunner:
+# A push's bulk mutations are looked at soon: the small ones of a day's changes are done in a
+# second, and from the first look on the waits follow the operation's pace (shopify.bulk).
+PUSH_POLL = replace(DEFAULT_POLL, first_seconds=0.25)
+
+
+def polling_bulk_runner(poll: PollPolicy = PUSH_POLL) -> BulkMutationRunner:
     """Bulk mutations that wait for their result by polling."""
 
     async def run(
