@@ -12,11 +12,13 @@ A scenario that fails is reported and the others still run; the exit status says
 """
 
 import argparse
+import os
 import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from common import machine, write
@@ -82,13 +84,27 @@ def _run(scenario: Scenario, quick: bool, out: Path) -> bool:
     if quick:
         command.append("--quick")
     write(f"\n=== {scenario.name}: {' '.join(command[1:])}")
+    load, when = os.getloadavg()[0], datetime.now(UTC)
     started = time.monotonic()
     finished = subprocess.run(command, cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
     saved = (out / f"{scenario.name}.json").exists()
     ok = finished.returncode == 0 and saved
+    if ok:
+        _stamp(out / f"{scenario.name}.json", when, load, elapsed)
     write(f"=== {scenario.name}: {'done' if ok else 'FAILED'} in {elapsed:.0f} s")
     return ok
+
+
+def _stamp(path: Path, when: datetime, load: float, elapsed: float) -> None:
+    """Sections are written by separate runs (--only), so each says when it was measured and
+    how busy the machine was as it began."""
+    section = Section.load(path)
+    section.measured = (
+        f"Measured {when:%Y-%m-%d %H:%M} UTC in {elapsed:,.0f} s; load average {load:.1f} "
+        "as it began."
+    )
+    section.save(path.parent)
 
 
 def _update_document(out: Path, quick: bool) -> None:
@@ -98,10 +114,17 @@ def _update_document(out: Path, quick: bool) -> None:
         if (out / f"{scenario.name}.json").exists()
     ]
     text = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else "# Benchmarks\n"
+    text = _splice(text, "machine", _machine())
     text = _splice(text, "summary", _summary(sections, quick))
     for section in sections:
-        text = _splice(text, section.name, f"## {section.title}\n\n{section.markdown()}")
+        stamp = f"_{section.measured}_\n\n" if section.measured else ""
+        text = _splice(text, section.name, f"## {section.title}\n\n{stamp}{section.markdown()}")
     DOCUMENT.write_text(text, encoding="utf-8")
+
+
+def _machine() -> str:
+    lines = ["## Machine", "", "Each section says when it was measured.", ""]
+    return "\n".join([*lines, *(f"- {line}" for line in machine())]) + "\n"
 
 
 def _summary(sections: list[Section], quick: bool) -> str:

@@ -34,6 +34,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     quick: bool = False
+    measured: str = ""  # when and how busy the machine was: the runner stamps it
 
     def text(self, *paragraphs: str) -> None:
         for paragraph in paragraphs:
