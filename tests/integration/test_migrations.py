@@ -49,7 +49,9 @@ def test_models_match_migrations(backend: str, request: pytest.FixtureRequest) -
     engine = create_db_engine(_fresh_url(backend, request, "migrate_compare"))
     migrate.upgrade(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": migrate.include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

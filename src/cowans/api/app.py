@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import anyio
 from fastapi import FastAPI
 
 from cowans import __version__
@@ -31,7 +32,7 @@ from cowans.api.routers import (
 )
 from cowans.api.web import install_dashboard
 from cowans.config import Settings, get_settings
-from cowans.db.session import get_engine, session_factory
+from cowans.db.session import POOL_SIZE, get_engine, session_factory
 from cowans.jobs.events import EventBus
 from cowans.jobs.handlers import HANDLERS
 from cowans.jobs.runtime import JobRuntime
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = sessions
+    # Requests holding a session at once: fewer than the pool's connections (see deps).
+    app.state.database_slots = anyio.Semaphore(POOL_SIZE)
     app.state.events = EventBus(settings)
     app.state.jobs = JobRuntime(settings, engine, app.state.events, HANDLERS)
 

@@ -4,9 +4,10 @@ Routes declare their role with one of the `Viewer`, `Editor`, `Approver`, `Admin
 auth matrix test reads `required_role` off the dependency to check every route has one.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -27,7 +28,25 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def database_slot(request: Request) -> AsyncIterator[None]:
+    """A place among the requests holding a database session, waited for in the event loop.
+
+    FastAPI runs a request's dependencies, handler and teardown as separate steps on the
+    thread pool (40 threads), and the session holds its connection between them. Unbounded,
+    more requests than the pool has connections left every thread waiting for a connection
+    that only requests waiting for a thread could give back: nothing moved until the pool's
+    timeout failed them all with a 500 (80 clients did it). Waiting here holds no thread."""
+    slots: anyio.Semaphore | None = getattr(request.app.state, "database_slots", None)
+    if slots is None:
+        yield
+        return
+    async with slots:
+        yield
+
+
+def get_session(
+    request: Request, _slot: Annotated[None, Depends(database_slot, scope="function")]
+) -> Iterator[Session]:
     """One transaction per request: committed when the handler succeeds, else rolled back.
     Reads begin without SQLite's write lock, so they are answered while an import writes."""
     with request.app.state.session_factory() as session:

@@ -1,5 +1,6 @@
 """A person's edits: applied, versioned, and locked against the feeds until released."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from cowans.catalog.errors import CatalogErrorCode
-from cowans.catalog.feed import comparable
+from cowans.catalog.feed import PRODUCT_FIELDS, comparable
 from cowans.catalog.upsert import current_values, record_version, set_field
 from cowans.db.models import Product, ProductVariant, ProductVersion
 from cowans.errors import Conflict, InvalidInput, NotFound
@@ -95,7 +96,7 @@ def apply_edits(
     """`edit_product` on a product the caller already loaded (a batch computes its edits from
     the current values, so it loads the product first)."""
     checked = {name: _checked(name, value) for name, value in edits.items()}
-    current = current_values(product)
+    current = _current(product, checked)
     moment = datetime.now(UTC)
     changes: dict[str, list[Any]] = {}
     locks = dict(product.locks or {})
@@ -110,8 +111,22 @@ def apply_edits(
     product.locks, product.provenance = locks, provenance
     if changes:
         record_version(session, product, changes, moment, source="user", user_id=user_id)
-    session.flush()
+    # Not flushed here: a batch flushes a chunk of products at once (one UPDATE for all), and
+    # a single edit is flushed by the query that follows it or by the commit.
     return product
+
+
+def _current(product: Product, names: Iterable[str]) -> dict[str, Any]:
+    """The current values of the editable fields named (product or first-variant fields):
+    `current_values` also builds the images and specifications, which no edit touches and a
+    batch would otherwise load for every product."""
+    variant = product.variants[0] if product.variants else None
+    return {
+        name: getattr(product, name)
+        if name in PRODUCT_FIELDS
+        else (getattr(variant, name) if variant is not None else None)
+        for name in names
+    }
 
 
 def adjusted_price(price: Decimal, percent: Decimal) -> Decimal:

@@ -45,17 +45,28 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# Connections each process keeps open, and as many again it may open in a burst. The API lets
+# at most POOL_SIZE requests hold a session at once (cowans.api.deps), so a request never
+# waits for a connection that only another request, waiting for a thread, could give back.
+POOL_SIZE = 20
+
+
 def create_db_engine(url: str) -> Engine:
     url = _normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_SIZE,
+        )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
 
 
 @lru_cache(maxsize=8)

@@ -139,7 +139,9 @@ def start_batch(
         job.total = items.add_items(session, job.id, dict.fromkeys(request.product_ids))
     else:
         assert request.filter is not None
-        job.total = items.add_items_from_query(session, job.id, matching_ids(request.filter))
+        job.total = items.add_items_from_query(
+            session, job.id, matching_ids(request.filter, session)
+        )
         if not job.total:
             raise InvalidInput(
                 BatchErrorCode.EMPTY_SELECTION,
@@ -350,11 +352,8 @@ class _ChunkProducts:
                     Product.id.in_([row.product_id for row in chunk]),
                     Product.deleted_at.is_(None),
                 )
-                .options(
-                    selectinload(Product.variants),
-                    selectinload(Product.images),
-                    selectinload(Product.metafields),
-                )
+                # An edit reads and writes the product's own fields and its first variant's.
+                .options(selectinload(Product.variants))
             )
         }
 

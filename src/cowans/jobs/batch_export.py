@@ -9,16 +9,24 @@ again and the whole selection is written anew.
 
 import os
 import tempfile
+from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from cowans.catalog.errors import CatalogErrorCode
 from cowans.config import Settings
-from cowans.db.models import JobItem, JobItemState, Product, ProductMetafield
+from cowans.db.models import (
+    JobItem,
+    JobItemState,
+    Product,
+    ProductImage,
+    ProductMetafield,
+    ProductVariant,
+)
 from cowans.db.session import session_scope
 from cowans.errors import DomainError, NotFound
 from cowans.jobs import items
@@ -124,6 +132,10 @@ def _in_order(predecessors: dict[str, set[str]], first_seen: dict[str, int]) -> 
     return ordered
 
 
+# Products per chunk: the bigger, the fewer queries and commits; a chunk's rows stay a few MB.
+EXPORT_CHUNK = 1_000
+
+
 def _export_chunk(
     context: JobContext, after: int, table: TableWriter, keys: list[str], counts: dict[str, int]
 ) -> int | None:
@@ -136,43 +148,132 @@ def _export_chunk(
     """
     context.checkpoint()
     with session_scope(context.engine) as session:
-        chunk = items.pending_chunk(session, context.job_id, after)
-        products = _load(session, [item.product_id for item in chunk if item.product_id])
+        chunk = items.pending_refs(session, context.job_id, after, EXPORT_CHUNK)
+        if not chunk:
+            return None
+        span = items.Span(context.job_id, chunk[0].seq, chunk[-1].seq)
+        products = _load(session, span)
+        failed: dict[int, str] = {}
         for item in chunk:
-            counts["rows"] += _export_item(item, products.get(item.product_id or 0), table, keys)
-            counts["processed"] += 1
-            counts[item.state.value] += 1
-    return chunk[-1].seq if chunk else None
+            written = _export_item(item, products.get(item.product_id or 0), table, keys)
+            if isinstance(written, str):
+                failed[item.id] = written
+            else:
+                counts["rows"] += written
+        items.mark_done(session, span, failed)
+        counts["processed"] += len(chunk)
+        counts["failed"] += len(failed)
+        counts["succeeded"] += len(chunk) - len(failed)
+    return span.last
 
 
 def _export_item(
-    item: JobItem, product: Product | None, table: TableWriter, keys: list[str]
-) -> int:
+    item: items.ItemRef, product: "ExportedProduct | None", table: TableWriter, keys: list[str]
+) -> int | str:
+    """The rows written, or why the product could not be."""
     try:
         if product is None:
             raise NotFound(
                 CatalogErrorCode.PRODUCT_NOT_FOUND, f"No product with id {item.product_id}."
             )
-        rows = product_rows(product, keys)
+        rows = product_rows(product, keys)  # type: ignore[arg-type] - reads what it has
         table.write(rows)
     except DomainError as exc:
-        item.state, item.message = JobItemState.FAILED, exc.message
-        return 0
-    item.state, item.message = JobItemState.SUCCEEDED, None
+        return exc.message
     return len(rows)
 
 
-def _load(session: Session, product_ids: list[int]) -> dict[int, Product]:
-    products = session.scalars(
-        select(Product)
-        .where(Product.id.in_(product_ids), Product.deleted_at.is_(None))
-        .options(
-            selectinload(Product.variants),
-            selectinload(Product.images),
-            selectinload(Product.metafields),
+@dataclass
+class ExportedProduct:
+    """What `product_rows` reads of a product, as plain rows: building a chunk's products,
+    variants, images and specifications as ORM objects was two thirds of an export's time."""
+
+    id: int
+    handle: str
+    title: str
+    body_html: str
+    vendor: str
+    product_type: str
+    tags: list[str]
+    published: bool
+    status: str
+    seo_title: str
+    seo_description: str
+    variants: list[Any] = field(default_factory=list)
+    images: list[Any] = field(default_factory=list)
+    metafields: list[Any] = field(default_factory=list)
+
+
+_PRODUCT_COLUMNS = (
+    Product.id,
+    Product.handle,
+    Product.title,
+    Product.body_html,
+    Product.vendor,
+    Product.product_type,
+    Product.tags,
+    Product.published,
+    Product.status,
+    Product.seo_title,
+    Product.seo_description,
+)
+# Each list in the order the ORM relationships give it.
+_CHILDREN: tuple[tuple[str, Any, tuple[Any, ...], tuple[Any, ...]], ...] = (
+    (
+        "variants",
+        ProductVariant,
+        (
+            ProductVariant.sku,
+            ProductVariant.barcode,
+            ProductVariant.option1_name,
+            ProductVariant.option1_value,
+            ProductVariant.price,
+            ProductVariant.compare_at_price,
+            ProductVariant.taxable,
+            ProductVariant.inventory,
+            ProductVariant.inventory_policy,
+            ProductVariant.weight_grams,
+            ProductVariant.weight_unit,
+            ProductVariant.requires_shipping,
+        ),
+        (ProductVariant.position, ProductVariant.id),
+    ),
+    (
+        "images",
+        ProductImage,
+        (ProductImage.src, ProductImage.position, ProductImage.alt_text),
+        (ProductImage.position, ProductImage.id),
+    ),
+    (
+        "metafields",
+        ProductMetafield,
+        (ProductMetafield.namespace, ProductMetafield.key, ProductMetafield.value),
+        (ProductMetafield.id,),
+    ),
+)
+
+
+def _load(session: Session, span: items.Span) -> dict[int, ExportedProduct]:
+    """The products of the span's pending items and their lists, one query each. The items
+    are selected by the span, not by an IN list of a thousand ids: the statements stay the
+    same from chunk to chunk, so PostgreSQL's driver and planner reuse them."""
+    chosen = span.pending_product_ids()
+    products = {
+        row.id: ExportedProduct(**row._asdict())
+        for row in session.execute(
+            select(*_PRODUCT_COLUMNS).where(Product.id.in_(chosen), Product.deleted_at.is_(None))
         )
-    )
-    return {product.id: product for product in products}
+    }
+    for name, model, columns, order in _CHILDREN:
+        for row in session.execute(
+            select(model.product_id, *columns)
+            .where(model.product_id.in_(chosen))
+            .order_by(model.product_id, *order)
+        ):
+            product = products.get(row.product_id)
+            if product is not None:
+                getattr(product, name).append(row)
+    return products
 
 
 def _figures(counts: dict[str, int]) -> dict[str, int]:

@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from cowans.catalog.queries import literal_pattern
+from cowans.catalog.queries import SearchIndex, literal_pattern, search_index, text_match
 from cowans.db.models import (
     Product,
-    ProductVariant,
     StagedChangeStatus,
     SyncHistory,
     SyncStaging,
@@ -67,7 +66,9 @@ class StagedFilter:
     # Nothing newer than this id: a decision over a filter covers what the list showed.
     max_id: int | None = None
 
-    def apply(self, statement: Select[Any]) -> Select[Any]:
+    def apply(self, statement: Select[Any], index: SearchIndex = SearchIndex.NONE) -> Select[Any]:
+        """The filter on a statement over staged changes; `index` is the database's text
+        index (`search_index`), for the text search."""
         for column, value in (
             (SyncStaging.status, self.status),
             (SyncStaging.direction, self.direction),
@@ -93,7 +94,7 @@ class StagedFilter:
                 SyncStaging.product_id.in_(select(Product.id).where(*product_terms))
             )
         if self.query.strip():
-            statement = statement.where(_matching_text(self.query.strip()))
+            statement = statement.where(_matching_text(self.query.strip(), index))
         return statement
 
     def without(self, *names: str) -> "StagedFilter":
@@ -101,46 +102,93 @@ class StagedFilter:
         return replace(self, **dict.fromkeys(names))
 
 
-def _matching_text(text: str) -> ColumnElement[bool]:
-    term = f"%{literal_pattern(text)}%"
-    by_title = select(Product.id).where(Product.title.ilike(term, escape="\\"))
-    by_sku = select(ProductVariant.product_id).where(ProductVariant.sku.ilike(term, escape="\\"))
-    return or_(
-        SyncStaging.handle.ilike(term, escape="\\"),
-        SyncStaging.product_id.in_(by_title),
-        SyncStaging.product_id.in_(by_sku),
-    )
+def _matching_text(words: str, index: SearchIndex) -> ColumnElement[bool]:
+    """The change's handle, or its product's title or a SKU, contains the words."""
+    term = f"%{literal_pattern(words)}%"
+    products = text_match(words, index, fields=("title", "skus"))
+    return or_(SyncStaging.handle.ilike(term, escape="\\"), SyncStaging.product_id.in_(products))
 
 
 def list_staged(
     session: Session, filters: StagedFilter, limit: int, cursor: int | None
-) -> tuple[list[SyncStaging], int, int | None]:
+) -> tuple[list["ListedChange"], int, int | None]:
     """A page in id order after `cursor`, the total matching, and the next cursor."""
     rows, total, next_cursor, _ = review_page(session, filters, limit, cursor)
     return rows, total, next_cursor
 
 
+@dataclass(frozen=True)
+class ListedChange:
+    """A staged change as the review list shows it: its own columns but the push snapshot
+    (`desired`, kilobytes of JSON), and the facts a reviewer recognises it by."""
+
+    id: int
+    sync_job_id: int | None
+    product_id: int | None
+    store_id: int
+    handle: str
+    direction: str
+    operation_type: str
+    changes: dict[str, Any]
+    status: StagedChangeStatus
+    conflict_fields: list[str]
+    error: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    approved_by: int | None
+    approval_rule: str | None
+    applied_at: datetime | None
+    title: str
+    vendor: str
+    product_type: str
+
+
+_LISTED_COLUMNS = tuple(
+    getattr(SyncStaging, name)
+    for name in ListedChange.__dataclass_fields__
+    if name not in ("title", "vendor", "product_type")
+)
+
+
 def review_page(
     session: Session, filters: StagedFilter, limit: int, cursor: int | None
-) -> tuple[list[SyncStaging], int, int | None, int | None]:
+) -> tuple[list[ListedChange], int, int | None, int | None]:
     """`list_staged`, plus the newest id matching: a decision over the filter sends it back
-    so that changes staged after the person looked are not decided unseen. Each row comes with
-    its catalog product (one query for the page, not one per row)."""
+    so that changes staged after the person looked are not decided unseen. The page's ids
+    come first, from the indexes, then their rows with their products' facts in one query:
+    a text search reads the rows it shows, not every row it looks at. Plain rows, not ORM
+    objects, which cost more than the queries did."""
+    index = search_index(session)
     total, newest = session.execute(
-        filters.apply(select(func.count(SyncStaging.id), func.max(SyncStaging.id)))
+        filters.apply(select(func.count(), func.max(SyncStaging.id)), index)
     ).one()
-    statement = (
-        filters.apply(select(SyncStaging))
-        .options(selectinload(SyncStaging.product))
-        .order_by(SyncStaging.id)
-        .limit(limit + 1)
-    )
+    page = filters.apply(select(SyncStaging.id), index)
     if cursor is not None:
-        statement = statement.where(SyncStaging.id > cursor)
-    rows = list(session.scalars(statement))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, total or 0, rows[-1].id if more and rows else None, newest
+        page = page.where(SyncStaging.id > cursor)
+    ids = list(session.scalars(page.order_by(SyncStaging.id).limit(limit + 1)))
+    more = len(ids) > limit
+    ids = ids[:limit]
+    rows = session.execute(
+        select(
+            *_LISTED_COLUMNS,
+            Product.id.label("catalog_id"),
+            Product.title,
+            Product.vendor,
+            Product.product_type,
+        )
+        .outerjoin(Product, Product.id == SyncStaging.product_id)
+        .where(SyncStaging.id.in_(ids))
+        .order_by(SyncStaging.id)
+    )
+    listed = [_listed(row) for row in rows]
+    return listed, total or 0, ids[-1] if more and ids else None, newest
+
+
+def _listed(row: Any) -> ListedChange:
+    values = row._asdict()
+    if values.pop("catalog_id") is None:
+        values.update(vars(_carried_facts(values["changes"])))
+    return ListedChange(**values)
 
 
 @dataclass(frozen=True)
@@ -153,12 +201,13 @@ def facets(session: Session, filters: StagedFilter) -> dict[str, list[Facet]]:
     """The vendors and product types of the changes the filter matches, with counts, most
     frequent first. Each facet ignores its own field, so the menu offers the alternatives."""
     found: dict[str, list[Facet]] = {}
+    index = search_index(session)
     for name, column in (("vendors", Product.vendor), ("product_types", Product.product_type)):
         own = "vendor" if name == "vendors" else "product_type"
         count = func.count(SyncStaging.id)
         statement = (
             filters.without(own)
-            .apply(select(column, count))
+            .apply(select(column, count), index)
             .join(Product, Product.id == SyncStaging.product_id)
             .where(column != "")
             .group_by(column)
@@ -182,10 +231,12 @@ def product_facts(row: SyncStaging) -> ProductFacts:
     product = row.product
     if product is not None:
         return ProductFacts(product.title, product.vendor, product.product_type)
-    changes = row.changes or {}
+    return _carried_facts(row.changes)
 
+
+def _carried_facts(changes: dict[str, Any] | None) -> ProductFacts:
     def carried(name: str) -> str:
-        change = changes.get(name) or {}
+        change = (changes or {}).get(name) or {}
         value = change.get("new")
         if value is None:
             value = change.get("old")
@@ -284,7 +335,7 @@ def _selected(
     if matching is not None:
         # Only what this decision can move: a filter over thousands of applied changes
         # selects nothing, rather than loading them all to skip them.
-        statement = matching.apply(select(SyncStaging)).where(
+        statement = matching.apply(select(SyncStaging), search_index(session)).where(
             SyncStaging.status.in_(DECIDABLE[decision])
         )
         return list(session.scalars(statement.order_by(SyncStaging.id)))

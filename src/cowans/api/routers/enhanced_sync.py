@@ -46,6 +46,8 @@ def status(_: Viewer, session: SessionDep) -> SyncStatusOut:
     for store_id, state, count in rows:
         counts.setdefault(store_id, {})[state.value] = count
     blank = {state.value: 0 for state in StagedChangeStatus}
+    # The columns shown only: a whole Store would decrypt its token and webhook secret.
+    shown = select(Store.id, Store.name, Store.last_pull_at, Store.last_push_at).order_by(Store.id)
     stores = [
         StoreSyncStatus(
             store_id=store.id,
@@ -54,7 +56,7 @@ def status(_: Viewer, session: SessionDep) -> SyncStatusOut:
             last_push_at=store.last_push_at,
             staged=blank | counts.get(store.id, {}),
         )
-        for store in session.scalars(select(Store).order_by(Store.id))
+        for store in session.execute(shown)
     ]
     totals = dict(blank)
     for per_store in counts.values():

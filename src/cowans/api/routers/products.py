@@ -55,6 +55,10 @@ class ProductSummary(BaseModel):
     ] = SyncState.NEVER_SYNCED
 
     @classmethod
+    def listed(cls, product: queries.ListedProduct, sync_state: SyncState) -> "ProductSummary":
+        return cls(**vars(product), sync_state=sync_state)
+
+    @classmethod
     def of(cls, product: Product, sync_state: SyncState | None = None) -> "ProductSummary":
         variant = product.variants[0] if product.variants else None
         return cls(
@@ -258,7 +262,7 @@ def list_products(
     products, total = search_products(session, filters, page, page_size)
     states = queries.sync_states(session, [p.id for p in products], store_id)
     return ProductPage(
-        items=[ProductSummary.of(p, states[p.id]) for p in products],
+        items=[ProductSummary.listed(p, states[p.id]) for p in products],
         total=total,
         page=page,
         page_size=page_size,

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cowans.db.base import Base, TimestampMixin, utcnow
@@ -15,15 +15,24 @@ MONEY = Numeric(12, 2)
 
 class Product(TimestampMixin, Base):
     __tablename__ = "products"
+    # The list counts and pages the live catalog (`deleted_at IS NULL`) by these filters; each
+    # index answers from itself, without reading the wide rows. Migration 0008 also adds the
+    # text search's index (FTS5 on SQLite, pg_trgm on PostgreSQL), which models cannot express.
+    __table_args__ = (
+        Index("ix_products_deleted_at_id", "deleted_at", "id"),
+        Index("ix_products_vendor_filters", "vendor", "product_type", "status", "deleted_at"),
+        Index("ix_products_product_type_filters", "product_type", "status", "deleted_at"),
+        Index("ix_products_status_filters", "status", "deleted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handle: Mapped[str] = mapped_column(String(255), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     body_html: Mapped[str] = mapped_column(Text, default="")
-    vendor: Mapped[str] = mapped_column(String(255), default="", index=True)
-    product_type: Mapped[str] = mapped_column(String(255), default="", index=True)
+    vendor: Mapped[str] = mapped_column(String(255), default="")
+    product_type: Mapped[str] = mapped_column(String(255), default="")
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     seo_title: Mapped[str] = mapped_column(String(255), default="")
     seo_description: Mapped[str] = mapped_column(Text, default="")

@@ -113,7 +113,13 @@ class SyncStaging(TimestampMixin, Base):
     """One reviewed difference between the catalog and a store, in either direction."""
 
     __tablename__ = "sync_staging"
-    __table_args__ = (Index("ix_sync_staging_store_id_status", "store_id", "status"),)
+    # Answered from the indexes alone, without reading the rows (kilobytes of JSON each):
+    # "which products have an open change in these stores" (the product list's sync-status
+    # filter) and the review's text search (a handle, or a product the search index found).
+    __table_args__ = (
+        Index("ix_sync_staging_store_id_status_product_id", "store_id", "status", "product_id"),
+        Index("ix_sync_staging_handle_product_id", "handle", "product_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sync_job_id: Mapped[int | None] = mapped_column(
