@@ -8,6 +8,7 @@ stages, so each stage reports its own peak.
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,9 +66,13 @@ class System:
         serve = [str(COWANS), "serve", "--port", str(self.port), "--no-emulators"]
         if not serve_workers:
             serve.append("--no-workers")
-        self.server = subprocess.Popen(
-            serve, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # A file, not a pipe: nobody reads a pipe while the benchmark runs, and a server that
+        # logged 64 KB of errors into one would block forever.
+        self.log = self.folder / "serve.log"
+        with self.log.open("wb") as log:
+            self.server = subprocess.Popen(
+                serve, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=log
+            )
         self.http = httpx.Client(base_url=self.root, timeout=600)
         self._wait_until_up()
         self.token = self.login(ADMIN_EMAIL, self.password)
@@ -95,7 +100,7 @@ class System:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
-                raise RuntimeError(f"cowans serve exited: {self.server.stderr.read().decode()}")
+                raise RuntimeError(f"cowans serve exited: {self.log.read_text()[-4000:]}")
             try:
                 if self.http.get("/api/health").status_code in (200, 503):
                     return
@@ -105,12 +110,15 @@ class System:
         raise RuntimeError("cowans serve did not start")
 
     def stop(self) -> None:
+        """Stop the server and remove its data folder (BENCH_KEEP=1 keeps it to look into)."""
         self.http.close()
         self.server.terminate()
         try:
             self.server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.server.kill()
+        if not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> "System":
         return self
