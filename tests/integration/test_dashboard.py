@@ -28,6 +28,7 @@ def dist(tmp_path: Path) -> Path:
     (folder / "index.html").write_text(INDEX)
     (folder / "assets" / "index-abc123.js").write_text("console.log('hi')")
     (folder / "favicon.svg").write_text("<svg/>")
+    (folder / "assets" / "vendor-def456.js").write_text("const big = 1;\n" * 1000)
     return folder
 
 
@@ -66,6 +67,17 @@ def test_assets_are_served_and_kept_for_good(client: TestClient) -> None:
     response = client.get("/assets/index-abc123.js")
     assert response.text == "console.log('hi')"
     assert "immutable" in response.headers["cache-control"]
+
+
+def test_big_assets_are_compressed_for_browsers_that_take_it(client: TestClient) -> None:
+    script = client.get("/assets/vendor-def456.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip"
+    assert script.text == "const big = 1;\n" * 1000  # httpx decodes it
+    assert int(script.headers["content-length"]) < 1000
+    plain = client.get("/assets/vendor-def456.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    api = client.get("/api/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in api.headers
     assert client.get("/favicon.svg").text == "<svg/>"
 
 
