@@ -335,9 +335,9 @@ def build_section(
     )
     section.image(plot(results, folder), "Dashboard page loads, cold and warm")
     section.text(
-        "The server sends the assets uncompressed (no gzip in `cowans serve`), so JS "
-        "transferred is the size of the scripts themselves. The API requests behind the pages "
-        "(cold loads, as the browser saw them, medians):"
+        "JS transferred is what crossed the wire: the server gzips the dashboard's files for "
+        "browsers that accept it (its API answers stay plain). The API requests behind the "
+        "pages (cold loads, as the browser saw them, medians):"
     )
     section.table(
         ["page", "request", "time", "body"],
