@@ -307,7 +307,7 @@ def run_update(context: JobContext) -> dict[str, Any]:
         product = products.get(session, item)
         apply_edits(session, product, planned_edits(product, updates), user_id)
 
-    return _outcome(items.run_items(context, update)) | push_batch(context)
+    return _outcome(items.run_items(context, update, session_only=True)) | push_batch(context)
 
 
 class _ChunkProducts:
@@ -364,7 +364,7 @@ def run_delete(context: JobContext) -> dict[str, Any]:
     def delete(session: Session, item: JobItem) -> None:
         delete_product(session, _product_id(item), user_id)
 
-    return _outcome(items.run_items(context, delete)) | push_batch(context)
+    return _outcome(items.run_items(context, delete, session_only=True)) | push_batch(context)
 
 
 def planned_edits(product: Product, updates: Updates) -> dict[str, Any]:

@@ -81,8 +81,14 @@ def tally(session: Session, job_id: int) -> dict[str, int]:
     return {"total": sum(counts.values()), "processed": done, **counts}
 
 
-def run_items(context: JobContext, work: ItemWork, size: int = CHUNK) -> dict[str, int]:
+def run_items(
+    context: JobContext, work: ItemWork, size: int = CHUNK, *, session_only: bool = False
+) -> dict[str, int]:
     """Apply `work` to every pending item; a failing item is recorded and the others go on.
+
+    `session_only` says the work does nothing but write through the session, so a chunk can
+    be done at once and, on an error, undone and done again item by item. Work with any other
+    effect runs each item once, in its own savepoint.
 
     Each chunk commits its items' work and states together; progress is reported after the
     commit (on SQLite another connection could not write while the chunk holds the lock).
@@ -95,7 +101,11 @@ def run_items(context: JobContext, work: ItemWork, size: int = CHUNK) -> dict[st
         context.checkpoint()
         with session_scope(context.engine) as session:
             chunk = pending_chunk(session, context.job_id, after, size)
-            _run_chunk(session, chunk, work)
+            if session_only:
+                _run_chunk(session, chunk, work)
+            else:
+                for item in chunk:
+                    _run_one(session, item, work)
             for item in chunk:
                 counts["processed"] += 1
                 counts[item.state.value] += 1
