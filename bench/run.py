@@ -88,10 +88,12 @@ def _run(scenario: Scenario, quick: bool, out: Path) -> bool:
     started = time.monotonic()
     finished = subprocess.run(command, cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
-    saved = (out / f"{scenario.name}.json").exists()
+    result = out / f"{scenario.name}.json"
+    # A section left by an earlier run does not count: this run must have written it.
+    saved = result.exists() and result.stat().st_mtime >= when.timestamp()
     ok = finished.returncode == 0 and saved
     if ok:
-        _stamp(out / f"{scenario.name}.json", when, load, elapsed)
+        _stamp(result, when, load, elapsed)
     write(f"=== {scenario.name}: {'done' if ok else 'FAILED'} in {elapsed:.0f} s")
     return ok
 

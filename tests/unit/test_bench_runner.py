@@ -68,3 +68,22 @@ def test_a_section_survives_its_json(tmp_path: Path) -> None:
 def test_unknown_scenarios_are_refused() -> None:
     with pytest.raises(SystemExit, match="unknown scenarios: nope"):
         run._chosen("api-load,nope")
+
+
+def test_a_scenario_counts_only_if_it_wrote_its_section(tmp_path: Path) -> None:
+    """A section left by an earlier run must not pass for the output of one that saved none."""
+    saved(tmp_path, "one", "an earlier run's words")
+    silent = tmp_path / "silent.py"
+    silent.write_text("import sys\nsys.exit(0)\n")
+    assert not run._run(run.Scenario("one", str(silent)), quick=True, out=tmp_path)
+
+    writer = tmp_path / "writer.py"
+    writer.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(BENCH)!r})\n"
+        "from pathlib import Path\n"
+        "from section import Section\n"
+        "Section('one', 'Fresh').save(Path(sys.argv[sys.argv.index('--out') + 1]))\n"
+    )
+    assert run._run(run.Scenario("one", str(writer)), quick=True, out=tmp_path)
+    assert "Measured" in Section.load(tmp_path / "one.json").measured
