@@ -42,7 +42,7 @@ from typing import Any, cast
 from urllib.parse import quote
 
 from common import write
-from section import Section, arguments, plot_path
+from section import Section, arguments, plot_path, save_figure
 from system import System
 
 # The store's token is encrypted with it when seeded, and the server must read it back.
@@ -870,9 +870,10 @@ def _judge(section: Section, run: DatabaseRun) -> None:
 
 def _plot(runs: list[DatabaseRun], folder: Path) -> Path:
     path = plot_path(folder, "api-load")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    figure, axes = plt.subplots(2, len(runs), figsize=(7 * len(runs), 9), squeeze=False)
+    figure = Figure(figsize=(7 * len(runs), 9))
+    axes = figure.subplots(2, len(runs), squeeze=False)
     for column, run in enumerate(runs):
         for row, (model, figures) in enumerate(
             (("users", run.users), ("saturation", run.saturation))
@@ -891,9 +892,7 @@ def _plot(runs: list[DatabaseRun], folder: Path) -> Path:
             axis.set_ylabel("latency (ms, log)")
             axis.set_title(f"{run.database}, {model}")
             axis.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, dpi=110)
     return path
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from api_load_bench import SECRET_KEY, database, seed_catalog
 from common import write
-from section import Section, arguments, plot_path, runs_of, seconds
+from section import Section, arguments, plot_path, runs_of, save_figure, seconds
 from system import System
 
 from cowans.db import migrate
@@ -221,9 +221,10 @@ def _median(values: list[float]) -> float:
 
 def _plot(runs: list[DatabaseRun], args: Any) -> Any:
     path = plot_path(args.out, "batch")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure = Figure(figsize=(10, 4))
+    left, right = figure.subplots(1, 2)
     names = [run.database for run in runs]
     left.bar(names, [_median([u.per_thousand for u in run.updates]) for run in runs])
     left.axhline(TARGET_PER_THOUSAND, color="red", linestyle="--", label="target 2 s")
@@ -237,9 +238,7 @@ def _plot(runs: list[DatabaseRun], args: Any) -> Any:
     right.set_ylabel("seconds, request to downloaded file")
     right.set_title(f"Export of {args.products:,} products (CSV)")
     right.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, dpi=110)
     return path
 
 

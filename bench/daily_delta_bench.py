@@ -47,7 +47,7 @@ from initial_load_bench import (
     with_remote_ids,
     write_feeds,
 )
-from section import Section, arguments, plot_path, runs_of, seconds
+from section import Section, arguments, plot_path, runs_of, save_figure, seconds
 
 from cowans.sync.changes import Operation, ProductChange
 from cowans.sync.planner import Strategy
@@ -343,7 +343,7 @@ def report(section: Section, setup: Setup, days: list[Day], folder: Path, quick:
 
 
 def _plot(path: Path, day: Day, changes: int, naive_per_change: float) -> None:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     stages = {name: value for name, value in day.stages.items() if name != "push"}
     phases = day.push.phases
@@ -352,7 +352,8 @@ def _plot(path: Path, day: Day, changes: int, naive_per_change: float) -> None:
     stages["push: other"] = max(
         0.0, day.push.seconds - stages["push: check"] - stages["push: send"]
     )
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    figure = Figure(figsize=(11, 4))
+    left, right = figure.subplots(1, 2)
     names = list(stages)
     left.barh(names[::-1], [stages[n] for n in names][::-1], color="#4C72B0")
     left.set_xlabel("seconds")
@@ -364,9 +365,7 @@ def _plot(path: Path, day: Day, changes: int, naive_per_change: float) -> None:
     right.set_title("Push time per change")
     for x, value in enumerate(values):
         right.annotate(f"{value * 1000:,.1f} ms", (x, value), ha="center", va="bottom")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
 
 
 def main() -> None:

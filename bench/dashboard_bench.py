@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from common import EmulatorProcess, write
-from section import Section, arguments, plot_path, seconds
+from section import Section, arguments, plot_path, save_figure, seconds
 from system import ADMIN_EMAIL, ROOT, System
 
 from cowans.sources.feedgen import generate_feeds
@@ -252,7 +252,7 @@ def kilobytes(value: float) -> str:
 
 def plot(results: list[PageFigures], folder: Path) -> Path:
     path = plot_path(folder, "dashboard")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     series = (
         ("cold: first contentful paint", "cold", "fcp"),
@@ -260,7 +260,8 @@ def plot(results: list[PageFigures], folder: Path) -> Path:
         ("warm: first contentful paint", "warm", "fcp"),
         ("warm: main content", "warm", "content"),
     )
-    figure, axes = plt.subplots(figsize=(8, 4.2))
+    figure = Figure(figsize=(8, 4.2))
+    axes = figure.subplots()
     width = 0.2
     for number, (label, kind, name) in enumerate(series):
         values = [figures.median(kind, name) for figures in results]
@@ -271,9 +272,7 @@ def plot(results: list[PageFigures], folder: Path) -> Path:
     axes.set_ylabel("seconds from navigation (median)")
     axes.set_title("Dashboard page loads in Chromium")
     axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(figure, path, dpi=110)
     return path
 
 

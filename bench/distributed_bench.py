@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 from common import EmulatorProcess, write
 from parallel_bench import spend_bucket
-from section import Section, arguments, plot_path, runs_of, seconds
+from section import Section, arguments, plot_path, runs_of, save_figure, seconds
 from system import System
 
 from cowans.sources.feedgen import generate_feeds
@@ -363,10 +363,11 @@ def median_round(rounds: list[Round]) -> Round:
 
 
 def draw(shown: Round, folder: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     path = plot_path(folder, "distributed")
-    figure, axes = plt.subplots(figsize=(7, 4.2))
+    figure = Figure(figsize=(7, 4.2))
+    axes = figure.subplots()
     colours = dict(zip(SHOPS, ("tab:blue", "tab:orange"), strict=True))
     for push in (shown.alone, *shown.together.values()):
         times = [t for t, _ in push.samples]
@@ -387,9 +388,7 @@ def draw(shown: Round, folder: Path) -> Path:
     axes.set_title("Two stores, two worker processes: points spent over time")
     axes.legend(loc="lower right")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
     return path
 
 

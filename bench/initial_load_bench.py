@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from common import EmulatorProcess, write
-from section import Section, arguments, plot_path, runs_of, seconds
+from section import Section, arguments, plot_path, runs_of, save_figure, seconds
 from system import FINISHED, System
 
 from cowans.shopify.client import RetryPolicy, ShopifyClient, StoreEndpoint
@@ -463,11 +463,12 @@ def report(section: Section, runs: list[Measured], folder: Path, quick: bool) ->
 
 
 def _plot(path: Path, runs: list[Measured], run: Measured, compared: Comparison) -> None:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     names = list(run.stages)
     values = [statistics.median(r.stages[name] for r in runs) for name in names]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    figure = Figure(figsize=(11, 4))
+    left, right = figure.subplots(1, 2)
     left.barh(names[::-1], values[::-1], color="#4C72B0")
     left.set_xlabel("seconds")
     left.set_title(f"Initial load of {run.push.changes:,} products: time per stage")
@@ -479,9 +480,7 @@ def _plot(path: Path, runs: list[Measured], run: Measured, compared: Comparison)
     right.set_title("Points the push spends")
     for x, value in enumerate(points):
         right.annotate(f"{value:,.0f}", (x, value), ha="center", va="bottom")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    save_figure(figure, path, dpi=100)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from common import EmulatorProcess, write
-from section import Section, arguments, plot_path, runs_of
+from section import Section, arguments, plot_path, runs_of, save_figure
 
 from cowans.catalog.snapshot import ProductSnapshot, VariantSnapshot
 from cowans.shopify.bulk import PollPolicy
@@ -294,12 +294,13 @@ async def measure(products: int, workers: list[int], runs: int, aliases: int) ->
 
 
 def draw(medians: dict[int, Run], bound: float, folder: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     path = plot_path(folder, "parallel")
     workers = sorted(medians)
     rates = [medians[n].items_per_second for n in workers]
-    figure, axes = plt.subplots(figsize=(7, 4.2))
+    figure = Figure(figsize=(7, 4.2))
+    axes = figure.subplots()
     axes.plot(workers, rates, "o-", label="measured (median)")
     top = max(workers)
     axes.plot([0, top], [0, rates[0] * top], ":", color="grey", label="linear from 1 worker")
@@ -312,9 +313,7 @@ def draw(medians: dict[int, Run], bound: float, folder: Path) -> Path:
     axes.set_title("Price push on a Shopify Plus store (50-200 ms latency)")
     axes.legend(loc="lower right")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path, dpi=120)
     return path
 
 

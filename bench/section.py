@@ -12,7 +12,10 @@ import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -117,9 +120,13 @@ def megabytes(value_bytes: float) -> str:
 
 
 def plot_path(folder: Path, name: str) -> Path:
-    """Plots are drawn without a display (Agg) and saved beside the section's JSON."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Where the plot `name` goes: beside the section's JSON."""
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.png"
+
+
+def save_figure(figure: "Figure", path: Path, dpi: int = 110) -> None:
+    """Plots are `matplotlib.figure.Figure`s, never pyplot's: no display, no backend to choose
+    and no global figure to close; saving a PNG draws with Agg by itself."""
+    figure.tight_layout()
+    figure.savefig(path, dpi=dpi)
