@@ -105,6 +105,23 @@ def test_detail_has_variants_images_specifications_provenance_and_versions(
     assert client.get("/api/products/999999", headers=login(Role.VIEWER)).status_code == 404
 
 
+def test_the_detail_summarises_a_product_as_the_list_does(
+    client: TestClient, engine: Engine, login: LoginHeaders
+) -> None:
+    load(engine, feed("pens", "Pens", inventory={"MAIN": 5, "WEST": 7}, tags=["b", "a"]))
+    headers = login(Role.EDITOR)
+    pid = product_id(engine, "pens")
+    client.patch(f"/api/products/{pid}", json={"title": "Blue pens"}, headers=headers)
+    [listed] = client.get("/api/products", headers=headers).json()["items"]
+    detail = client.get(f"/api/products/{pid}", headers=headers).json()
+    assert {name: detail[name] for name in listed} == listed
+    assert (listed["sku"], listed["inventory_total"], listed["locked_fields"]) == (
+        "PENS",
+        12,
+        ["title"],
+    )
+
+
 def test_an_edit_locks_the_field_until_released(
     client: TestClient, engine: Engine, login: LoginHeaders
 ) -> None:

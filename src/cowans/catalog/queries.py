@@ -328,10 +328,12 @@ def _listed(session: Session, ids: list[int]) -> list[ListedProduct]:
     rows = {
         row.id: row for row in session.execute(select(*_LISTED_COLUMNS).where(Product.id.in_(ids)))
     }
-    return [_listed_product(rows[i], variants.get(i, [])) for i in ids if i in rows]
+    return [listed_product(rows[i], variants.get(i, [])) for i in ids if i in rows]
 
 
-def _listed_product(row: Any, variants: list[Any]) -> ListedProduct:
+def listed_product(row: Any, variants: Sequence[Any]) -> ListedProduct:
+    """The list's summary of a product: a row of `_LISTED_COLUMNS` or the `Product` itself,
+    with its variants in position order (rows or objects with sku, price and inventory)."""
     first = variants[0] if variants else None
     return ListedProduct(
         id=row.id,

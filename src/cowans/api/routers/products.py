@@ -60,24 +60,8 @@ class ProductSummary(BaseModel):
 
     @classmethod
     def of(cls, product: Product, sync_state: SyncState | None = None) -> "ProductSummary":
-        variant = product.variants[0] if product.variants else None
-        return cls(
-            id=product.id,
-            handle=product.handle,
-            title=product.title,
-            vendor=product.vendor,
-            product_type=product.product_type,
-            status=product.status,
-            published=product.published,
-            tags=list(product.tags or []),
-            sku=variant.sku if variant else None,
-            price=variant.price if variant else None,
-            inventory_total=sum(sum((v.inventory or {}).values()) for v in product.variants),
-            version=product.version,
-            locked_fields=sorted(product.locks or {}),
-            updated_at=product.updated_at,
-            sync_state=sync_state or SyncState.NEVER_SYNCED,
-        )
+        listed = queries.listed_product(product, product.variants)
+        return cls.listed(listed, sync_state or SyncState.NEVER_SYNCED)
 
 
 class ImageOut(BaseModel):
