@@ -1,8 +1,9 @@
-"""New products are written by bulk INSERTs (`catalog.upsert.insert_new_products`): the rows
-must be exactly those the ORM's unit of work writes for the same products, on both databases.
+"""New products are built as plain rows (`catalog.upsert.new_product_rows`) and written by bulk
+INSERTs (`insert_new_products`): the rows must be exactly those the ORM's unit of work writes
+for the same products built as ORM objects (`NewProduct.build`), on both databases.
 
 The same generated feed (with its quirks: images, specifications, duplicates, row errors) is
-imported twice into empty catalogs, once as the import runs and once with the built products
+imported twice into empty catalogs, once as the import runs and once with ORM objects built and
 handed to the session instead, and every catalog table is compared row by row.
 """
 
@@ -32,8 +33,8 @@ from cowans.sources.xorosoft import read_xorosoft_csv
 NOT_COMPARED = {"id", "product_id", "created_at", "updated_at", "import_id"}
 
 
-def _orm_insert(session: Session, new: list[NewProduct]) -> None:
-    for item in new:
+def _orm_insert(session: Session, new: list[Any]) -> None:
+    for item in new:  # built by NewProduct.build, in place of new_product_rows
         session.add(item.product)
         if item.version is not None:
             session.add(item.version)
@@ -95,6 +96,7 @@ def test_bulk_inserts_write_what_the_orm_writes(
     with session_scope(engine) as session:  # empty the catalog, keep the migrations
         for model in (ProductVersion, ProductMetafield, ProductImage, ProductVariant, Product):
             session.query(model).delete()
+    monkeypatch.setattr(imports, "new_product_rows", NewProduct.build)
     monkeypatch.setattr(imports, "insert_new_products", _orm_insert)
     orm = _import(engine, *feeds)
 

@@ -62,9 +62,12 @@ class FeedProduct:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def content_hash(self) -> str:
-        canonical = json.dumps(
-            {name: comparable(value) for name, value in sorted(self.values.items())},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return content_hash_of({name: comparable(value) for name, value in self.values.items()})
+
+
+def content_hash_of(comparables: dict[str, Any]) -> str:
+    """The content hash of values already made `comparable`: a caller that needs them for a
+    version too computes them once (a new product's images and specifications are most of the
+    work)."""
+    canonical = json.dumps(comparables, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -7,6 +7,7 @@ import with `end_import`.
 """
 
 import asyncio
+import functools
 import hashlib
 import logging
 from pathlib import Path
@@ -104,8 +105,8 @@ def _run_etilize(
         run.update(content_hash=content_hash, filename=path.name)
     else:  # an upload keeps the name it was sent with, not the name it is stored under
         run.update(content_hash=file_hash(path))
-    with open_feed_file(path) as stream:
-        run_etilize_import(engine, import_id, stream, hooks)
+    # The import reads the feed twice, opening it each time.
+    run_etilize_import(engine, import_id, functools.partial(open_feed_file, path), hooks)
 
 
 def _run_xorosoft(

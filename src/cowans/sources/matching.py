@@ -9,10 +9,15 @@ others are reported as duplicates.
 Matching a full feed is 33,500 products against 62,000 item rows, so the work per identifier is
 kept small: an identifier that is already letters and digits is its own key (no regex), the
 index sorts distinct (item, base part) pairs once, and a match is a slotted record.
+
+The import streams a feed of any size, so who holds an item is decided by a `MatchTally`, which
+keeps a number per matched item and no product: a holder is known by its order in the feed, and
+the handles a duplicate names are filled in when the feed is read again. `match_products`, for
+products already in memory, decides through the same tally.
 """
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import NamedTuple
@@ -120,11 +125,87 @@ def match_one(product: EtilizeProduct, index: XorosoftIndex, order: int) -> Matc
 
 
 _RANK = {method: rank for rank, method in enumerate(METHODS)}
+# A claim is a holder's (method rank, order in the feed) as one int, so that the better claim is
+# the smaller int: a tally keeps one per matched item, a quarter of a million at most at scale.
+_ORDERS = 1 << 40
 
 
-def _better(challenger: Match, holder: Match) -> bool:
-    ranks = (_RANK[challenger.method], challenger.order)
-    return ranks < (_RANK[holder.method], holder.order)
+def _claim(match: Match) -> int:
+    return _RANK[match.method] * _ORDERS + match.order
+
+
+@dataclass(frozen=True, slots=True)
+class Contest:
+    """Two products that hit the same item, before their handles are known."""
+
+    loser_order: int
+    item_number: str
+    loser_method: str
+    winner_order: int
+
+
+class MatchTally:
+    """Who holds each item, decided one match at a time in feed order (the rules of
+    `match_products`): the best method keeps an item, ties go to the earlier product."""
+
+    def __init__(self) -> None:
+        # item number -> claim of its holder; items in the order they were first hit
+        self._claims: dict[str, int] = {}
+        self.contests: list[Contest] = []
+
+    def __len__(self) -> int:
+        return len(self._claims)
+
+    def add(self, match: Match) -> None:
+        claim = _claim(match)
+        held = self._claims.setdefault(match.item_number, claim)
+        if held == claim:
+            return
+        if claim < held:
+            self._claims[match.item_number] = claim
+            loser, winner = held, claim
+        else:
+            loser, winner = claim, held
+        loser_method = METHODS[loser // _ORDERS]
+        self.contests.append(
+            Contest(loser % _ORDERS, match.item_number, loser_method, winner % _ORDERS)
+        )
+
+    def holds(self, match: Match) -> bool:
+        """Whether `match` is the one that keeps its item (once the whole feed is tallied)."""
+        return self._claims.get(match.item_number) == _claim(match)
+
+    def holders(self) -> Iterator[tuple[str, int]]:
+        """(item number, order of the product keeping it), items in the order first hit."""
+        for item_number, claim in self._claims.items():
+            yield item_number, claim % _ORDERS
+
+    def method_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(METHODS, 0)
+        for claim in self._claims.values():
+            counts[METHODS[claim // _ORDERS]] += 1
+        return counts
+
+    def named_orders(self) -> set[int]:
+        """The products a duplicate names: the handles `duplicates` needs."""
+        return {order for c in self.contests for order in (c.loser_order, c.winner_order)}
+
+    def duplicates(self, named: Callable[[int], tuple[str, int]]) -> list[Duplicate]:
+        """The duplicates in the order they were found; `named` gives a product's (handle,
+        row number) by its order."""
+        found = []
+        for contest in self.contests:
+            loser_handle, loser_row = named(contest.loser_order)
+            found.append(
+                Duplicate(
+                    loser_handle,
+                    loser_row,
+                    contest.item_number,
+                    contest.loser_method,
+                    named(contest.winner_order)[0],
+                )
+            )
+        return found
 
 
 def match_products(products: Iterable[EtilizeProduct], index: XorosoftIndex) -> MatchReport:
@@ -134,24 +215,17 @@ def match_products(products: Iterable[EtilizeProduct], index: XorosoftIndex) -> 
 
 def _match_all(products: Iterable[EtilizeProduct], index: XorosoftIndex) -> MatchReport:
     report = MatchReport()
+    tally = MatchTally()
+    matched: dict[int, Match] = {}  # by order
     for order, product in enumerate(products):
         match = match_one(product, index, order)
         if match is None:
             report.unmatched.append(product)
             continue
-        holder = report.matches.get(match.item_number)
-        if holder is None:
-            report.matches[match.item_number] = match
-            continue
-        winner, loser = (match, holder) if _better(match, holder) else (holder, match)
-        report.matches[match.item_number] = winner
-        report.duplicates.append(
-            Duplicate(
-                loser.product.handle,
-                loser.product.row_number,
-                loser.item_number,
-                loser.method,
-                winner.product.handle,
-            )
-        )
+        matched[order] = match
+        tally.add(match)
+    report.matches = {item: matched[order] for item, order in tally.holders()}
+    report.duplicates = tally.duplicates(
+        lambda order: (matched[order].product.handle, matched[order].product.row_number)
+    )
     return report

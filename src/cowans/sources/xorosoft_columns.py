@@ -59,7 +59,7 @@ def read_columns(stream: BinaryIO, header: list[str]) -> Iterator[XorosoftItem |
 class _ColumnReader:
     def __init__(self, header: list[str]) -> None:
         self.header = header
-        self.seen: dict[tuple[str, str], int] = {}  # as the careful reader's _records keeps it
+        self.seen = xorosoft.SeenRows()  # shared with the careful reader's rules
         self.next_row = 2
         self._prices: dict[str, Decimal | None] = {}
 
@@ -76,8 +76,7 @@ class _ColumnReader:
             if item is _NOT_PLAIN:
                 records.extend(self._careful(rows, row_number - first_row, row_number))
                 continue
-            at = (item.item_number.upper(), item.location.upper())  # as `_duplicate` keys it
-            if seen.setdefault(at, row_number) == row_number:
+            if seen.first_row(item, row_number) == row_number:
                 records.append(item)
             else:  # the careful reader's duplicate, from the same table
                 records.append(xorosoft._duplicate(item, row_number, seen))
