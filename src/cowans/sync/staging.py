@@ -12,16 +12,18 @@ must be reviewed again: an approval covers exactly what was shown.
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Row, Select, insert, select
+from sqlalchemy.orm import Session
 
 from cowans.catalog.queries import ProductFilter, matching_ids
 from cowans.db.models import (
     JobState,
     Product,
+    ProductImage,
+    ProductMetafield,
+    ProductVariant,
     StagedChangeStatus,
     Store,
     StoreProduct,
@@ -99,8 +101,8 @@ def stage_push(
     (`within_job`: a pull restaging the products it compared), whose id the rows then carry."""
     if within_job is not None:
         result = StageResult(within_job)
-        for chunk in _chunks(session, _selection(product_ids, filters)):
-            _stage_chunk(session, store, chunk, result)
+        for ids in _id_chunks(session, product_ids, filters):
+            _stage_chunk(session, store, ids, result)
         return result
     job = SyncJob(
         kind="sync.stage",
@@ -116,8 +118,8 @@ def stage_push(
     session.add(job)
     session.flush()
     result = StageResult(job.id)
-    for chunk in _chunks(session, _selection(product_ids, filters)):
-        _stage_chunk(session, store, chunk, result)
+    for ids in _id_chunks(session, product_ids, filters):
+        _stage_chunk(session, store, ids, result)
     job.state, job.finished_at = JobState.COMPLETED, _now()
     job.total = job.processed = job.succeeded = result.staged + result.unchanged + result.kept
     job.result = result.summary()
@@ -128,43 +130,126 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _selection(product_ids: Iterable[int] | None, filters: ProductFilter | None) -> Select[Any]:
+def _selection(filters: ProductFilter | None) -> Select[Any]:
     """Ids to compare, deleted products included (they may need a staged delete)."""
-    if product_ids is not None:
-        return select(Product.id).where(Product.id.in_(list(product_ids)))
     live = matching_ids(filters or ProductFilter())
     if filters is not None and filters != ProductFilter():
         return live
     return select(Product.id)
 
 
-def _chunks(session: Session, selection: Select[Any]) -> Iterator[list[Product]]:
-    ids = iter(list(session.scalars(selection.order_by(Product.id))))
-    while chunk := list(islice(ids, CHUNK)):
-        yield list(
-            session.scalars(
-                select(Product)
-                .where(Product.id.in_(chunk))
-                .order_by(Product.id)
-                .options(
-                    selectinload(Product.variants),
-                    selectinload(Product.images),
-                    selectinload(Product.metafields),
-                )
-            )
+def _id_chunks(
+    session: Session, product_ids: Iterable[int] | None, filters: ProductFilter | None
+) -> Iterator[list[int]]:
+    """The ids to compare, CHUNK at a time in id order. Given ids are the caller's list already;
+    a selection is paged through by id, so a catalog of any size is never listed whole."""
+    if product_ids is not None:
+        given = sorted(set(product_ids))
+        for start in range(0, len(given), CHUNK):
+            yield given[start : start + CHUNK]
+        return
+    selection = _selection(filters)
+    last = 0
+    while ids := list(
+        session.scalars(selection.where(Product.id > last).order_by(Product.id).limit(CHUNK))
+    ):
+        yield ids
+        last = ids[-1]
+
+
+# The columns staging compares, read as plain rows: building ORM objects for a whole catalog
+# (a product, its variant, images and specifications) was half the time of staging it.
+PRODUCT_COLUMNS = (
+    Product.id,
+    Product.handle,
+    Product.title,
+    Product.body_html,
+    Product.vendor,
+    Product.product_type,
+    Product.tags,
+    Product.status,
+    Product.seo_title,
+    Product.seo_description,
+    Product.deleted_at,
+)
+VARIANT_COLUMNS = (
+    ProductVariant.product_id,
+    ProductVariant.sku,
+    ProductVariant.price,
+    ProductVariant.compare_at_price,
+    ProductVariant.barcode,
+    ProductVariant.inventory_policy,
+    ProductVariant.option1_name,
+    ProductVariant.option1_value,
+    ProductVariant.weight_grams,
+    ProductVariant.taxable,
+    ProductVariant.inventory,
+)
+IMAGE_COLUMNS = (ProductImage.product_id, ProductImage.src, ProductImage.alt_text)
+METAFIELD_COLUMNS = (
+    ProductMetafield.product_id,
+    ProductMetafield.namespace,
+    ProductMetafield.key,
+    ProductMetafield.type,
+    ProductMetafield.value,
+)
+
+
+@dataclass(slots=True)
+class StagedProduct:
+    """A product as staging reads it: the `PRODUCT_COLUMNS` of its row (in that order) and its
+    children's rows, in the order of the ORM relationships (variants and images by position,
+    specifications by id)."""
+
+    id: int
+    handle: str
+    title: str
+    body_html: str
+    vendor: str
+    product_type: str
+    tags: list[str]
+    status: str
+    seo_title: str
+    seo_description: str
+    deleted_at: datetime | None
+    variants: list[Row[Any]] = field(default_factory=list)
+    images: list[Row[Any]] = field(default_factory=list)
+    metafields: list[Row[Any]] = field(default_factory=list)
+
+
+def _load_products(session: Session, ids: list[int]) -> list[StagedProduct]:
+    products = {
+        row.id: StagedProduct(*row)
+        for row in session.execute(
+            select(*PRODUCT_COLUMNS).where(Product.id.in_(ids)).order_by(Product.id)
         )
+    }
+    for columns, order, attribute in (
+        (VARIANT_COLUMNS, ProductVariant.position, "variants"),
+        (IMAGE_COLUMNS, ProductImage.position, "images"),
+        (METAFIELD_COLUMNS, ProductMetafield.id, "metafields"),
+    ):
+        owner = columns[0]
+        for row in session.execute(select(*columns).where(owner.in_(ids)).order_by(order)):
+            getattr(products[row.product_id], attribute).append(row)
+    return list(products.values())
 
 
-def _stage_chunk(
-    session: Session, store: Store, products: list[Product], result: StageResult
-) -> None:
-    ids = [product.id for product in products]
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the store has of a product: its id there and its base."""
+
+    shopify_product_id: str | None
+    base: dict[str, Any] | None
+
+
+def _stage_chunk(session: Session, store: Store, ids: list[int], result: StageResult) -> None:
     known = {
-        row.product_id: row
-        for row in session.scalars(
-            select(StoreProduct).where(
-                StoreProduct.store_id == store.id, StoreProduct.product_id.in_(ids)
-            )
+        product_id: _Known(shopify_id, base)
+        for product_id, shopify_id, base in session.execute(
+            select(
+                StoreProduct.product_id, StoreProduct.shopify_product_id, StoreProduct.base
+            ).where(StoreProduct.store_id == store.id, StoreProduct.product_id.in_(ids))
         )
     }
     open_changes = {
@@ -178,54 +263,59 @@ def _stage_chunk(
             )
         )
     }
-    for product in products:
-        _stage_product(session, store, product, known.get(product.id), open_changes, result)
+    staged: list[dict[str, Any]] = []
+    for product in _load_products(session, ids):
+        row = _stage_product(session, store, product, known.get(product.id), open_changes, result)
+        if row is not None:
+            staged.append(row)
+    session.flush()  # the withdrawn rows go first, as they did when rows were added one by one
+    if staged:
+        session.execute(insert(SyncStaging), staged)
 
 
 def _stage_product(
     session: Session,
     store: Store,
-    product: Product,
-    known: StoreProduct | None,
+    product: StagedProduct,
+    known: _Known | None,
     open_changes: dict[int | None, SyncStaging],
     result: StageResult,
-) -> None:
+) -> dict[str, Any] | None:
+    """The staged row of one product (None: nothing to stage), withdrawing what it replaces."""
     operation, changes, desired = _difference(product, known, store)
     previous = open_changes.get(product.id)
     if operation is None:
         if previous is not None:
             session.delete(previous)
         result.unchanged += 1
-        return
+        return None
     if (
         previous is not None
         and _plain(previous.changes) == changes
         and previous.operation_type == operation
     ):
         result.kept += 1
-        return
+        return None
     if previous is not None:
         session.delete(previous)
     rule = approving_rule(operation, changes, store.approval_rules or [])
-    session.add(
-        SyncStaging(
-            sync_job_id=result.sync_job_id,
-            product_id=product.id,
-            store_id=store.id,
-            handle=product.handle,
-            shopify_product_id=known.shopify_product_id if known else None,
-            direction=PUSH,
-            operation_type=operation,
-            changes=changes,
-            desired=snapshots.to_json(desired) if desired else None,
-            status=StagedChangeStatus.APPROVED if rule else StagedChangeStatus.PENDING,
-            approval_rule=rule,
-            approved_at=_now() if rule else None,
-        )
-    )
     result.staged += 1
     result.operations[operation] += 1
     result.auto_approved += bool(rule)
+    return {
+        "sync_job_id": result.sync_job_id,
+        "product_id": product.id,
+        "store_id": store.id,
+        "handle": product.handle,
+        "shopify_product_id": known.shopify_product_id if known else None,
+        "direction": PUSH,
+        "operation_type": operation,
+        "changes": changes,
+        "desired": snapshots.to_json(desired) if desired else None,
+        "status": StagedChangeStatus.APPROVED if rule else StagedChangeStatus.PENDING,
+        "approval_rule": rule,
+        "approved_at": _now() if rule else None,
+    }
 
 
 def _plain(changes: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +326,7 @@ def _plain(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _difference(
-    product: Product, known: StoreProduct | None, store: Store
+    product: StagedProduct, known: _Known | None, store: Store
 ) -> tuple[str | None, dict[str, Any], Any]:
     """(operation or None, field changes, desired snapshot) for one product."""
     base = snapshots.from_json(known.base) if known and known.base else None
