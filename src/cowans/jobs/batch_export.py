@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cowans.catalog.errors import CatalogErrorCode
+from cowans.catalog.rows import ChildRows, products_with_children
 from cowans.config import Settings
 from cowans.db.models import (
     JobItem,
@@ -218,11 +219,11 @@ _PRODUCT_COLUMNS = (
     Product.seo_description,
 )
 # Each list in the order the ORM relationships give it.
-_CHILDREN: tuple[tuple[str, Any, tuple[Any, ...], tuple[Any, ...]], ...] = (
-    (
+_CHILDREN = (
+    ChildRows(
         "variants",
-        ProductVariant,
         (
+            ProductVariant.product_id,
             ProductVariant.sku,
             ProductVariant.barcode,
             ProductVariant.option1_name,
@@ -238,16 +239,19 @@ _CHILDREN: tuple[tuple[str, Any, tuple[Any, ...], tuple[Any, ...]], ...] = (
         ),
         (ProductVariant.position, ProductVariant.id),
     ),
-    (
+    ChildRows(
         "images",
-        ProductImage,
-        (ProductImage.src, ProductImage.position, ProductImage.alt_text),
+        (ProductImage.product_id, ProductImage.src, ProductImage.position, ProductImage.alt_text),
         (ProductImage.position, ProductImage.id),
     ),
-    (
+    ChildRows(
         "metafields",
-        ProductMetafield,
-        (ProductMetafield.namespace, ProductMetafield.key, ProductMetafield.value),
+        (
+            ProductMetafield.product_id,
+            ProductMetafield.namespace,
+            ProductMetafield.key,
+            ProductMetafield.value,
+        ),
         (ProductMetafield.id,),
     ),
 )
@@ -257,23 +261,14 @@ def _load(session: Session, span: items.Span) -> dict[int, ExportedProduct]:
     """The products of the span's pending items and their lists, one query each. The items
     are selected by the span, not by an IN list of a thousand ids: the statements stay the
     same from chunk to chunk, so PostgreSQL's driver and planner reuse them."""
-    chosen = span.pending_product_ids()
-    products = {
-        row.id: ExportedProduct(**row._asdict())
-        for row in session.execute(
-            select(*_PRODUCT_COLUMNS).where(Product.id.in_(chosen), Product.deleted_at.is_(None))
-        )
-    }
-    for name, model, columns, order in _CHILDREN:
-        for row in session.execute(
-            select(model.product_id, *columns)
-            .where(model.product_id.in_(chosen))
-            .order_by(model.product_id, *order)
-        ):
-            product = products.get(row.product_id)
-            if product is not None:
-                getattr(product, name).append(row)
-    return products
+    return products_with_children(
+        session,
+        ExportedProduct,
+        _PRODUCT_COLUMNS,
+        span.pending_product_ids(),
+        _CHILDREN,
+        Product.deleted_at.is_(None),
+    )
 
 
 def _figures(counts: dict[str, int]) -> dict[str, int]:

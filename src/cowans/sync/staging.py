@@ -18,6 +18,7 @@ from sqlalchemy import Row, Select, insert, select
 from sqlalchemy.orm import Session
 
 from cowans.catalog.queries import ProductFilter, matching_ids
+from cowans.catalog.rows import ChildRows, products_with_children
 from cowans.db.models import (
     JobState,
     Product,
@@ -217,22 +218,16 @@ class StagedProduct:
     metafields: list[Row[Any]] = field(default_factory=list)
 
 
+_CHILDREN = (
+    ChildRows("variants", VARIANT_COLUMNS, (ProductVariant.position, ProductVariant.id)),
+    ChildRows("images", IMAGE_COLUMNS, (ProductImage.position, ProductImage.id)),
+    ChildRows("metafields", METAFIELD_COLUMNS, (ProductMetafield.id,)),
+)
+
+
 def _load_products(session: Session, ids: list[int]) -> list[StagedProduct]:
-    products = {
-        row.id: StagedProduct(*row)
-        for row in session.execute(
-            select(*PRODUCT_COLUMNS).where(Product.id.in_(ids)).order_by(Product.id)
-        )
-    }
-    for columns, order, attribute in (
-        (VARIANT_COLUMNS, ProductVariant.position, "variants"),
-        (IMAGE_COLUMNS, ProductImage.position, "images"),
-        (METAFIELD_COLUMNS, ProductMetafield.id, "metafields"),
-    ):
-        owner = columns[0]
-        for row in session.execute(select(*columns).where(owner.in_(ids)).order_by(order)):
-            getattr(products[row.product_id], attribute).append(row)
-    return list(products.values())
+    loaded = products_with_children(session, StagedProduct, PRODUCT_COLUMNS, ids, _CHILDREN)
+    return list(loaded.values())
 
 
 @dataclass(frozen=True, slots=True)
