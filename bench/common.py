@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -64,6 +65,29 @@ class EmulatorProcess:
         response = self.http.get(f"{self.root}/_emulator/{shop}/counters")
         response.raise_for_status()
         return response.json()
+
+    def bulk_run_seconds(self, shop: str, since: datetime) -> tuple[int, float]:
+        """How many bulk operations the shop ran since `since` (the emulator's clock is this
+        machine's), and the seconds Shopify took to run them (created to completed): time no
+        client can shorten, whatever the bucket allows."""
+        document = (
+            "query ($search: String) { bulkOperations(first: 250, query: $search) "
+            "{ nodes { createdAt completedAt } } }"
+        )
+        search = f"created_at:>'{since.isoformat(timespec='seconds')}'"
+        response = self.http.post(
+            self.admin_url(shop),
+            json={"query": document, "variables": {"search": search}},
+            headers={"X-Shopify-Access-Token": self.token},
+        )
+        response.raise_for_status()
+        nodes = response.json()["data"]["bulkOperations"]["nodes"]
+        ran = [
+            datetime.fromisoformat(node["completedAt"]) - datetime.fromisoformat(node["createdAt"])
+            for node in nodes
+            if node["completedAt"]
+        ]
+        return len(ran), sum(delta.total_seconds() for delta in ran)
 
     def configure(self, shop: str = "demo", **config: Any) -> None:
         self.http.patch(f"{self.root}/_emulator/{shop}/config", json=config).raise_for_status()

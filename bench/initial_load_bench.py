@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,21 @@ class PushRun:
     by_kind: list[dict[str, Any]] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     result: dict[str, Any] = field(default_factory=dict)
+    bulk_runs: int = 0  # bulk operations Shopify ran for the push (the read, the mutations)
+    bulk_seconds: float = 0.0  # Shopify's own time running them, created to completed
 
     @property
     def cost_bound(self) -> float:
         return self.points / RESTORE_RATE
+
+    @property
+    def time_bound(self) -> float:
+        """The least time the push's requests can take on this store: the bucket's time for
+        its points plus Shopify's time running its bulk operations, which no client shortens
+        and the bucket does not govern (a bulk operation costs about ten points whatever its
+        size). Sequential because the push is: the check's export before the mutations it
+        allows, and the plan's phases one after another."""
+        return self.cost_bound + self.bulk_seconds
 
     @property
     def plan_points(self) -> float:
@@ -166,12 +178,14 @@ class Pipeline:
     def push(self, strategy: str = "balanced") -> PushRun:
         predicted = self.plan(strategy)
         before = self.emulator.counters(SHOP)
+        began = datetime.now(UTC)
         started = time.perf_counter()
         body = {"store_id": self.store_id, "config": {"strategy": strategy}}
         job_id = self.system.api("POST", "/api/sync/start", json=body)["job_id"]
         job, phases = self.follow(job_id)
         elapsed = self.timed("push", started)
         after = self.emulator.counters(SHOP)
+        bulk_runs, bulk_seconds = self.emulator.bulk_run_seconds(SHOP, began)
         result = job["result"]
         return PushRun(
             changes=result["total"],
@@ -188,6 +202,8 @@ class Pipeline:
             by_kind=predicted["by_kind"],
             phases=phases,
             result=result,
+            bulk_runs=bulk_runs,
+            bulk_seconds=bulk_seconds,
         )
 
     def follow(self, job_id: int) -> tuple[dict[str, Any], dict[str, float]]:

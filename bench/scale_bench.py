@@ -3,6 +3,11 @@
     .venv/bin/python bench/scale_bench.py            # 25,000, 100,000 and 250,000 products
     .venv/bin/python bench/scale_bench.py --quick    # 1,500 and 4,000 products
     .venv/bin/python bench/scale_bench.py --sizes 10000,50000
+    .venv/bin/python bench/scale_bench.py --sizes 20000 --memray /tmp/profiles
+
+`--memray DIR` runs the server under memray (`DIR/scale-<size>.bin`; read the stage with the
+highest peak with `memray flamegraph` or `memray stats`): a profile of where the memory goes,
+whose times are not figures (memray slows the server down), so do not commit its section.
 
 For each catalog size a fresh `cowans serve` (SQLite, two in-process job workers) and a fresh,
 empty Shopify emulator run the pipeline as a user would, over HTTP: the Xorosoft export and the
@@ -151,7 +156,9 @@ def upload_import(system: System, kind: str, path: Path, timeout: float) -> dict
     return record
 
 
-def run_size(products: int, folder: Path, memory_limit: int, timeout: float) -> SizeRun:
+def run_size(
+    products: int, folder: Path, memory_limit: int, timeout: float, memray: Path | None = None
+) -> SizeRun:
     run = SizeRun(products)
     started = time.perf_counter()
     etilize, xorosoft, run.etilize_rows = write_feeds(products, folder)
@@ -163,7 +170,14 @@ def run_size(products: int, folder: Path, memory_limit: int, timeout: float) -> 
     )  # fmt: skip
     try:
         # Staging after imports off: staging is timed as a stage of its own.
-        with System(env={"STAGE_AFTER_IMPORT": "false"}) as system:
+        launcher: tuple[str, ...] = ()
+        if memray is not None:
+            profile = memray / f"scale-{products}.bin"
+            profile.unlink(missing_ok=True)
+            memray_command = str(Path(sys.executable).parent / "memray")
+            launcher = (memray_command, "run", "-q", "-o", str(profile))
+            write(f"  memory profile: {profile}")
+        with System(env={"STAGE_AFTER_IMPORT": "false"}, launcher=launcher) as system:
             pid = system.server.pid
             run.startup_peak, run.idle_rss = proc_status(pid, "VmHWM"), proc_status(pid, "VmRSS")
             cap_memory(system, memory_limit)
@@ -479,7 +493,10 @@ def main() -> None:
         default=STAGE_TIMEOUT,
         help="seconds an import or push job may take before its stage is given up",
     )
+    parser.add_argument("--memray", type=Path, help="profile the server's memory into this folder")
     args = parser.parse_args()
+    if args.memray:
+        args.memray.mkdir(parents=True, exist_ok=True)
     sizes = [int(size) for size in args.sizes.split(",") if size] or list(
         QUICK_SIZES if args.quick else FULL_SIZES
     )
@@ -489,7 +506,9 @@ def main() -> None:
     runs = []
     for products in sizes:
         with tempfile.TemporaryDirectory(prefix="cowans-scale-") as folder:
-            runs.append(run_size(products, Path(folder), memory_limit, args.stage_timeout))
+            runs.append(
+                run_size(products, Path(folder), memory_limit, args.stage_timeout, args.memray)
+            )
     idle = idle_breakdown()
     section = report(runs, idle, args, time.perf_counter() - started)
     write(f"saved {section.save(args.out)}")

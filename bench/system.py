@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,10 @@ class System:
         job_workers: int = 2,
         env: Mapping[str, str] | None = None,
         serve_workers: bool = True,
+        launcher: Sequence[str] = (),
     ) -> None:
+        """`launcher`: a command the server runs under, as `("memray", "run", "-o", path)`
+        for a memory profile of the whole run."""
         self.folder = Path(tempfile.mkdtemp(prefix="cowans-bench-"))
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
@@ -63,7 +66,7 @@ class System:
             "user", "create", ADMIN_EMAIL, "--role", "admin", "--password-stdin",
             stdin=self.password,
         )  # fmt: skip
-        serve = [str(COWANS), "serve", "--port", str(self.port), "--no-emulators"]
+        serve = [*launcher, str(COWANS), "serve", "--port", str(self.port), "--no-emulators"]
         if not serve_workers:
             serve.append("--no-workers")
         # A file, not a pipe: nobody reads a pipe while the benchmark runs, and a server that
