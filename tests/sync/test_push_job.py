@@ -5,7 +5,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+import pytest
+from sqlalchemy import Engine, inspect, select
 
 from cowans.auth.service import create_user
 from cowans.db.models import (
@@ -20,10 +21,12 @@ from cowans.db.models import (
     User,
 )
 from cowans.db.session import session_scope
+from cowans.jobs import push as push_job
 from cowans.jobs import store as jobs_store
 from cowans.jobs.handlers import HANDLERS
 from cowans.jobs.push import create_push_job
 from cowans.jobs.runtime import JobRuntime
+from cowans.sync.push import approved_changes
 from cowans.sync.review import decide
 from cowans.sync.staging import stage_push
 from tests.conftest import PASSWORD
@@ -147,6 +150,44 @@ def test_approved_changes_are_pushed_and_become_the_base(
         assert job.result["applied"] == 1
         assert remote(emulator)["stapler-2"]["price"] == Decimal("14.25")
         assert remote(emulator)["stapler-1"]["price"] == Decimal("10.00")
+
+
+def test_outcomes_are_written_a_chunk_at_a_time_and_all_reach_their_rows(
+    make_runtime: MakeRuntime,
+    engine: Engine,
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Five changes answered at once, written two per transaction: every row and base arrives.
+    monkeypatch.setattr(push_job, "WRITE_CHUNK", 2)
+    store_id = approved_store(engine, emulator, 5)
+    runtime, _ = make_runtime(HANDLERS)
+    with consuming(runtime):
+        job = push(runtime, engine, store_id)
+    assert job.state is JobState.COMPLETED, (job.error, job.result)
+    assert (job.result["applied"], job.result["failed"]) == (5, 0)
+    with session_scope(engine) as session:
+        statuses = session.scalars(select(SyncStaging.status)).all()
+        assert statuses == [StagedChangeStatus.APPLIED] * 5
+        bases = session.scalars(select(StoreProduct.base)).all()
+        assert len(bases) == 5
+        assert all(bases)
+    assert sorted(remote(emulator)) == [f"stapler-{n}" for n in range(5)]
+
+
+def test_a_push_holds_its_rows_without_their_json(
+    engine: Engine, emulator: RunningEmulator
+) -> None:
+    # The change carries the reviewed snapshot; the row a push keeps until its outcome is
+    # written holds neither it nor the field list as dicts.
+    store_id = approved_store(engine, emulator, 2)
+    with session_scope(engine) as session:
+        pairs = approved_changes(session, store_id)
+        assert len(pairs) == 2
+        for row, change in pairs:
+            assert {"desired", "changes"} <= inspect(row).unloaded
+            assert change.desired is not None
+            assert change.desired.handle == row.handle
 
 
 def test_the_review_and_push_api_from_staging_to_the_store(

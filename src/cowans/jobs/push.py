@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cowans.db.models import (
     StagedChangeStatus,
@@ -82,6 +82,7 @@ STOP_POLL_SECONDS = 1.0
 DONE = (StagedChangeStatus.APPLIED, StagedChangeStatus.FAILED, StagedChangeStatus.CONFLICT)
 BULK_READ_FROM = 50  # products to check at once, past which one bulk export reads them
 BULK_COLLECTIONS_FROM = 3  # collections to make at once, past which one bulk mutation makes them
+WRITE_CHUNK = 1000  # outcomes written per transaction
 
 
 def create_push_job(
@@ -181,7 +182,25 @@ class _Push:
             self.tally.total += count
 
     def _write(self, pairs: list[tuple[SyncStaging, ProductChange]], report: RunReport) -> None:
+        """Outcomes are written WRITE_CHUNK changes per transaction: a bulk mutation answers
+        for every change at once, and one transaction of them all held every row and base
+        in memory together. A crash between chunks leaves the rest approved and claimed, and
+        the job picked up again redoes them (every write is idempotent)."""
+        for start in range(0, len(pairs), WRITE_CHUNK):
+            self._write_chunk(pairs[start : start + WRITE_CHUNK], report)
+
+    def _write_chunk(
+        self, pairs: list[tuple[SyncStaging, ProductChange]], report: RunReport
+    ) -> None:
         with session_scope(self.context.engine) as session:
+            # One SELECT brings the chunk's rows into the session, where `merge` finds them
+            # instead of asking for each one.
+            ids = [row.id for row, _ in pairs]
+            session.scalars(
+                select(SyncStaging)
+                .options(defer(SyncStaging.desired), defer(SyncStaging.changes))
+                .where(SyncStaging.id.in_(ids))
+            ).all()
             merged = [(session.merge(row), change) for row, change in pairs]
             outcome = record_outcomes(session, self.store.id, merged, report)
             if outcome.applied:

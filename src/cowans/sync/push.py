@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from cowans.catalog.snapshot import ProductSnapshot
 from cowans.db.models import StagedChangeStatus, StoreProduct, SyncStaging
@@ -37,17 +37,23 @@ def change_id(row_id: int) -> str:
 def approved_changes(
     session: Session, store_id: int, ids: Sequence[int] | None = None
 ) -> list[tuple[SyncStaging, ProductChange]]:
-    """The store's approved, unapplied push changes (those of `ids` only, if given)."""
-    statement = select(SyncStaging).where(
-        SyncStaging.store_id == store_id,
-        SyncStaging.direction == PUSH,
-        SyncStaging.status == StagedChangeStatus.APPROVED,
+    """The store's approved, unapplied push changes (those of `ids` only, if given). The rows
+    come without their JSON (the change holds the snapshot, as a push needs it): a push keeps
+    them until their outcomes are written, and as dicts they were most of its memory."""
+    statement = (
+        select(SyncStaging, SyncStaging.desired)
+        .options(defer(SyncStaging.desired), defer(SyncStaging.changes))
+        .where(
+            SyncStaging.store_id == store_id,
+            SyncStaging.direction == PUSH,
+            SyncStaging.status == StagedChangeStatus.APPROVED,
+        )
     )
     if ids:
         statement = statement.where(SyncStaging.id.in_(list(ids)))
-    rows = list(session.scalars(statement.order_by(SyncStaging.id)))
-    known = _store_products(session, store_id, [row.handle for row in rows])
-    return [(row, _change(row, known.get(row.handle))) for row in rows]
+    rows = list(session.execute(statement.order_by(SyncStaging.id)).tuples())
+    known = _store_products(session, store_id, [row.handle for row, _ in rows])
+    return [(row, _change(row, desired, known.get(row.handle))) for row, desired in rows]
 
 
 def _store_products(session: Session, store_id: int, handles: list[str]) -> dict[str, StoreProduct]:
@@ -65,7 +71,9 @@ def _store_products(session: Session, store_id: int, handles: list[str]) -> dict
     return found
 
 
-def _change(row: SyncStaging, known: StoreProduct | None) -> ProductChange:
+def _change(
+    row: SyncStaging, desired: dict[str, Any] | None, known: StoreProduct | None
+) -> ProductChange:
     remote = None
     if known is not None and known.shopify_product_id:
         remote = RemoteIds(
@@ -75,7 +83,7 @@ def _change(row: SyncStaging, known: StoreProduct | None) -> ProductChange:
         change_id=change_id(row.id),
         operation=Operation(row.operation_type),
         handle=row.handle,
-        desired=snapshots.from_json(row.desired) if row.desired else None,
+        desired=snapshots.from_json(desired) if desired else None,
         base=snapshots.from_json(known.base) if known is not None and known.base else None,
         remote=remote,
     )
