@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     parallel_sync_min_workers: Annotated[int, Field(ge=1, le=64)] = 1
     parallel_sync_default_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     parallel_sync_timeout: Annotated[int, Field(ge=1000)] = 300_000
+    push_window: Annotated[int, Field(ge=1, le=100_000)] = 25_000
     graphql_max_complexity: Annotated[int, Field(ge=1, le=1000)] = 1000
     graphql_batch_size: Annotated[int, Field(ge=1, le=250)] = 50
     ratelimit_calls_per_second: Annotated[float, Field(gt=0)] = 4

@@ -317,6 +317,66 @@ def test_a_stopped_push_finishes_its_requests_and_leaves_the_rest_approved(
     assert len(products["nodes"]) == applied
 
 
+def test_a_push_sends_its_changes_a_window_at_a_time(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    # Windows of two: five creates in three windows, then three updates and a create in two.
+    store_id = approved_store(engine, emulator, 5)
+    runtime, _ = make_runtime(HANDLERS, push_window=2)
+    with consuming(runtime):
+        job = push(runtime, engine, store_id)
+        assert job.state is JobState.COMPLETED, (job.error, job.result)
+        assert (job.result["total"], job.result["applied"]) == (5, 5)
+        assert job.metrics["processed"] == 5
+        with session_scope(engine) as session:
+            for number in range(3):
+                product = session.scalars(
+                    select(Product).where(Product.handle == f"stapler-{number}")
+                ).one()
+                product.variants[0].price = Decimal("20.00") + number
+            add_product(session, 5)
+        assert stage_and_approve(engine, store_id) == 4
+        job = push(runtime, engine, store_id)
+    assert job.state is JobState.COMPLETED, (job.error, job.result)
+    assert (job.result["total"], job.result["applied"], job.result["failed"]) == (4, 4, 0)
+    shop = remote(emulator)
+    assert sorted(shop) == [f"stapler-{n}" for n in range(6)]
+    assert [shop[f"stapler-{n}"]["price"] for n in range(4)] == [
+        Decimal("20.00"),
+        Decimal("21.00"),
+        Decimal("22.00"),
+        Decimal("10.00"),
+    ]
+    assert stage_and_approve(engine, store_id) == 0
+
+
+def test_a_push_stopped_between_windows_leaves_the_windows_not_sent_approved(
+    make_runtime: MakeRuntime, engine: Engine, emulator: RunningEmulator
+) -> None:
+    store_id = approved_store(engine, emulator, 30)
+    emulator.http.patch(
+        f"{emulator.base_url}/_emulator/demo/config", json={"faults": {"latency_ms": [100, 150]}}
+    )
+    runtime, _ = make_runtime(HANDLERS, push_window=4)
+    with consuming(runtime):
+        config = {"minWorkers": 1, "maxWorkers": 1, "batchSize": 1}
+        job_id = start_push(runtime, engine, store_id, config)
+        wait_for(lambda: applied_count(engine) >= 5, "the second window to begin")
+        with session_scope(engine) as session:
+            jobs_store.request_cancel(session, job_id)
+        job = wait_for(lambda: job_finished(engine, job_id), "the push to stop")
+    assert job.state is JobState.CANCELLED
+    applied = applied_count(engine)
+    assert 5 <= applied < 30
+    assert (job.result["total"], job.result["applied"]) == (30, applied)
+    assert job.result["not_run"] == 30 - applied
+    with session_scope(engine) as session:
+        left = session.scalars(
+            select(SyncStaging).where(SyncStaging.status == StagedChangeStatus.APPROVED)
+        ).all()
+    assert len(left) == 30 - applied
+
+
 def applied_count(engine: Engine) -> int:
     with session_scope(engine) as session:
         return len(

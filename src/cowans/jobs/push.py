@@ -1,7 +1,9 @@
 """Push jobs: a store's approved changes, checked, planned and sent to Shopify.
 
-The job reads the approved changes when it starts (a change approved later waits for the next
-push) and marks them as its own. Before planning, each update is compared with the product as
+The job takes the approved changes when it starts (a change approved later waits for the next
+push) and marks them as its own, then works through them a window at a time (`PUSH_WINDOW`
+changes: loaded, checked, planned and sent), so its memory does not grow with the catalog.
+Before planning, each update is compared with the product as
 Shopify has it now: what a merchant changed there since the base is either left alone or, when
 the change would overwrite it, turned into a conflict for a person (see `sync.push`). Stock-only
 updates are the exception: Shopify compares their stock itself as it applies them, so they are
@@ -65,13 +67,16 @@ from cowans.sync.planner import (
 )
 from cowans.sync.pull import mark_conflict, stage_missing
 from cowans.sync.push import (
+    ID_CHUNK,
     RemoteCheck,
     approved_changes,
+    approved_ids,
     check_against_remote,
     guarded_by_its_writes,
     parts_to_read,
     record_outcomes,
 )
+from cowans.sync.push import change_id as staged_change_id
 from cowans.sync.runner import PUSH_POLL, PlanRunner, RunReport, WorkOutcome
 
 KIND = "sync.push"
@@ -122,7 +127,9 @@ class _Push:
 
     def __init__(self, context: JobContext, store: Store) -> None:
         self.context, self.store, self.settings = context, store, context.settings
-        self.rows: dict[str, tuple[SyncStaging, ProductChange]] = {}
+        self.claimed: list[int] = []  # every change this run took, in id order
+        self.next_window = 0  # where in `claimed` the next window starts
+        self.rows: dict[str, tuple[SyncStaging, ProductChange]] = {}  # the window's, unfinished
         # Changes a push claimed before this run (an earlier attempt, or another push that
         # ended early): they may be in Shopify already, so they are always read first.
         self.sent_before: set[str] = set()
@@ -136,31 +143,45 @@ class _Push:
     # Database ---------------------------------------------------------------------------------
 
     def claim(self) -> None:
-        """Take the approved changes: they carry this job's id from now on. A job picked up
-        again after a crash counts what its earlier attempts finished, so its figures and
-        history cover the whole push."""
+        """Take the approved changes: they carry this job's id from now on. Only their ids are
+        read here; the changes themselves are loaded a window at a time (`load_window`). A
+        job picked up again after a crash counts what its earlier attempts finished, so its
+        figures and history cover the whole push."""
         with session_scope(self.context.engine) as session:
             self._count_earlier_attempts(session)
-            pairs = approved_changes(session, self.store.id, self.context.params.get("ids"))
-            self.sent_before = _claimed_by_a_push(session, pairs)
+            taken = approved_ids(session, self.store.id, self.context.params.get("ids"))
+            self.sent_before = _claimed_by_a_push(session, taken)
             self.store_products = (
                 session.scalar(select(func.count()).where(StoreProduct.store_id == self.store.id))
                 or 0
             )
-            ids = [row.id for row, _ in pairs]
-            for start in range(0, len(ids), 500):
-                # "fetch": the rows in the session learn their new job id by the ids the UPDATE
-                # returns. The default ("evaluate") tests every loaded row against each UPDATE's
-                # criteria, which made a claim quadratic: 250,000 changes never finished.
+            self.claimed = [row_id for row_id, _ in taken]
+            for start in range(0, len(self.claimed), ID_CHUNK):
                 session.execute(
                     update(SyncStaging)
-                    .where(SyncStaging.id.in_(ids[start : start + 500]))
+                    .where(SyncStaging.id.in_(self.claimed[start : start + ID_CHUNK]))
                     .values(sync_job_id=self.context.job_id)
-                    .execution_options(synchronize_session="fetch")
+                    .execution_options(synchronize_session=False)  # no rows in the session
                 )
+        self.tally.total += len(self.claimed)
+
+    def load_window(self) -> bool:
+        """The next window of claimed changes, or False when none is left. A change that left
+        the approved ones since the claim (restaged, say) is no longer this push's to count."""
+        window = self.claimed[self.next_window : self.next_window + self.settings.push_window]
+        if not window:
+            return False
+        self.next_window += len(window)
+        with session_scope(self.context.engine) as session:
+            pairs = approved_changes(session, self.store.id, window)
             session.expunge_all()
         self.rows = {change.change_id: (row, change) for row, change in pairs}
-        self.tally.total += len(self.rows)
+        self.tally.total -= len(window) - len(pairs)
+        return True
+
+    @property
+    def not_loaded(self) -> int:
+        return len(self.claimed) - self.next_window
 
     def _count_earlier_attempts(self, session: Session) -> None:
         finished = session.execute(
@@ -259,43 +280,62 @@ class _Push:
     # Shopify ------------------------------------------------------------------------------------
 
     async def send(self) -> RunReport:
+        """Every window in turn, on one connection and one monitor. The report adds up the
+        windows' requests, points and time; their outcomes were written as they came."""
         workers = self._workers()
+        total = RunReport()
         async with client_for_store(self.store, self.settings) as client:
             locations = await list_locations(client)
-            changes = await self._checked(client, locations)
-            if not changes:
-                return RunReport()
-            collection_ids = await _collection_ids(client, changes)
-            conditions = StoreConditions.from_settings(
-                self.settings,
-                locations,
-                concurrency=workers[1],
-                collection_ids=collection_ids,
-            )
-            if self.context.params.get("batchSize"):  # products per request, at most
-                batch_size = int(self.context.params["batchSize"])
-                conditions = replace(conditions, max_aliases=batch_size)
-            plan = plan_changes(changes, self._strategy(), conditions)
-            self._finish_unplannable(plan)
-            for step in plan.steps:
-                for work in step.works:
-                    self.works_left[work.change_id] += 1
-            await self._finish_already_there()
             monitor = SyncPerformanceMonitor(
-                len(self.rows), *workers, reporter=self.context.report_metrics
+                len(self.claimed), *workers, reporter=self.context.report_metrics
             )
-            self.context.progress(phase="pushing")
-            runner = PlanRunner(
-                client,
-                min_workers=workers[0],
-                max_workers=workers[1],
-                monitor=monitor,
-                on_step=self._step_done,
-                should_stop=self._should_stop,
-            )
-            report = await runner.run(plan)
+            while not self._should_stop() and await asyncio.to_thread(self.load_window):
+                report = await self._send_window(client, locations, monitor, workers)
+                total.requests += report.requests
+                total.points += report.points
+                total.seconds += report.seconds
+                total.peak_workers = max(total.peak_workers, report.peak_workers)
+                if report.stopped:
+                    break
             self.context.report_metrics(monitor.snapshot(), force=True)
-            return report
+        return total
+
+    async def _send_window(
+        self,
+        client: ShopifyClient,
+        locations: dict[str, str],
+        monitor: SyncPerformanceMonitor,
+        workers: tuple[int, int],
+    ) -> RunReport:
+        changes = await self._checked(client, locations)
+        if not changes:
+            return RunReport()
+        collection_ids = await _collection_ids(client, changes)
+        conditions = StoreConditions.from_settings(
+            self.settings,
+            locations,
+            concurrency=workers[1],
+            collection_ids=collection_ids,
+        )
+        if self.context.params.get("batchSize"):  # products per request, at most
+            batch_size = int(self.context.params["batchSize"])
+            conditions = replace(conditions, max_aliases=batch_size)
+        plan = plan_changes(changes, self._strategy(), conditions)
+        self._finish_unplannable(plan)
+        for step in plan.steps:
+            for work in step.works:
+                self.works_left[work.change_id] += 1
+        await self._finish_already_there()
+        self.context.progress(phase="pushing")
+        runner = PlanRunner(
+            client,
+            min_workers=workers[0],
+            max_workers=workers[1],
+            monitor=monitor,
+            on_step=self._step_done,
+            should_stop=self._should_stop,
+        )
+        return await runner.run(plan)
 
     async def _checked(
         self, client: ShopifyClient, locations: dict[str, str]
@@ -369,6 +409,7 @@ class _Push:
             self.outcomes.setdefault(change_id, []).append(outcome)
             self.works_left[change_id] -= 1
             if self.works_left[change_id] == 0 and change_id in self.rows:
+                del self.works_left[change_id]
                 finished.append(self.rows.pop(change_id))
                 gathered += self.outcomes.pop(change_id)
         del step
@@ -460,15 +501,13 @@ async def _collection_ids(client: ShopifyClient, changes: list[ProductChange]) -
     }
 
 
-def _claimed_by_a_push(
-    session: Session, pairs: list[tuple[SyncStaging, ProductChange]]
-) -> set[str]:
+def _claimed_by_a_push(session: Session, taken: list[tuple[int, int | None]]) -> set[str]:
     """The changes whose rows a push job took before (staging gives them its own job's id)."""
-    job_ids = {row.sync_job_id for row, _ in pairs if row.sync_job_id is not None}
+    job_ids = {job_id for _, job_id in taken if job_id is not None}
     pushes = set(
         session.scalars(select(SyncJob.id).where(SyncJob.id.in_(job_ids), SyncJob.kind == KIND))
     )
-    return {change.change_id for row, change in pairs if row.sync_job_id in pushes}
+    return {staged_change_id(row_id) for row_id, job_id in taken if job_id in pushes}
 
 
 def run_push(context: JobContext) -> dict[str, Any]:
@@ -481,8 +520,8 @@ def _push_store(context: JobContext, store: Store) -> dict[str, Any]:
     push.claim()
     context.progress(total=push.tally.total, phase="checking")
     push.progress()  # an attempt after a crash starts from what the earlier ones finished
-    report = asyncio.run(push.send()) if push.rows else RunReport()
-    push.tally.not_run = len(push.rows)
+    report = asyncio.run(push.send()) if push.claimed else RunReport()
+    push.tally.not_run = len(push.rows) + push.not_loaded
     summary = _summary(push.tally, report)
     handed_back = push.tally.not_run and (context.shutting_down.is_set() or context.lost.is_set())
     with session_scope(context.engine) as session:

@@ -138,6 +138,7 @@ class SyncPerformanceMonitor:
         self._works_total: dict[str, int] = {}
         self._works_left: dict[str, int] = {}
         self._failed: set[str] = set()
+        self._planned = self._unplannable = 0  # changes of every run so far
         self.processed = self.succeeded = self.failed = 0
         self._progress = 0.0  # changes done, counting unfinished ones by their finished works
         self.works = Counter[str]()  # total, done, failed, not_run
@@ -161,22 +162,27 @@ class SyncPerformanceMonitor:
         min_workers: int,
         max_workers: int,
     ) -> None:
-        """The run's plan and link: every change's works are known from here on."""
-        self.state = "running"
-        self.started_at, self.started_wall = self.clock(), self.wall_clock()
+        """The run's plan and link: every change's works are known from here on. A push sends
+        its changes a window at a time, each window a run of its own: the figures of later
+        runs add to the first's, timed from its start."""
+        self.state, self.ended_at = "running", None
+        if self.started_at is None:
+            self.started_at, self.started_wall = self.clock(), self.wall_clock()
+            self._points_before, self._requests_before = stats.points_spent, stats.requests
         self.min_workers, self.max_workers = min_workers, max_workers
         self._stats, self.throttle = stats, throttle
-        self._points_before, self._requests_before = stats.points_spent, stats.requests
         for step in plan.steps:
             self.steps["total"] += 1
             for work in step.works:
+                self._planned += work.change_id not in self._works_total
                 self._works_total[work.change_id] = self._works_total.get(work.change_id, 0) + 1
+                self._works_left[work.change_id] = self._works_left.get(work.change_id, 0) + 1
                 self.works["total"] += 1
-        self._works_left = dict(self._works_total)
+        self._unplannable += len(plan.unplannable)
         for change_id in plan.unplannable:  # they never get a work: failed from the start
             self._progress += 1
             self._finish_change(change_id, ok=False)
-        self.total = max(self.total, len(self._works_total) + len(plan.unplannable))
+        self.total = max(self.total, self._planned + self._unplannable)
 
     def step_started(self, worker_id: int, step: Step) -> None:
         worker = self._worker(worker_id)
@@ -420,6 +426,7 @@ class SyncPerformanceMonitor:
         self._progress += 1 / self._works_total[change]
         self._works_left[change] -= 1
         if self._works_left[change] == 0:
+            del self._works_left[change], self._works_total[change]  # a long push's memory
             self._finish_change(change, ok=change not in self._failed)
 
     def _finish_change(self, change_id: str, *, ok: bool) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session, defer
 
 from cowans.catalog.snapshot import ProductSnapshot
@@ -28,10 +28,32 @@ from cowans.sync.snapshots import FieldDiff
 from cowans.sync.three_way import compare, is_stock, remote_snapshot
 
 PUSH = "push"
+ID_CHUNK = 1000  # ids per IN list
 
 
 def change_id(row_id: int) -> str:
     return f"staged-{row_id}"
+
+
+def _approved(store_id: int) -> ColumnElement[bool]:
+    return and_(
+        SyncStaging.store_id == store_id,
+        SyncStaging.direction == PUSH,
+        SyncStaging.status == StagedChangeStatus.APPROVED,
+    )
+
+
+def approved_ids(
+    session: Session, store_id: int, ids: Sequence[int] | None = None
+) -> list[tuple[int, int | None]]:
+    """The ids of the store's approved push changes (of `ids` only, if given), in order, each
+    with the job that last took it: what a push claims before it loads them a window at a
+    time."""
+    statement = select(SyncStaging.id, SyncStaging.sync_job_id).where(_approved(store_id))
+    if ids:
+        statement = statement.where(SyncStaging.id.in_(list(ids)))
+    taken = session.execute(statement.order_by(SyncStaging.id))
+    return [(row_id, job_id) for row_id, job_id in taken]
 
 
 def approved_changes(
@@ -43,15 +65,19 @@ def approved_changes(
     statement = (
         select(SyncStaging, SyncStaging.desired)
         .options(defer(SyncStaging.desired), defer(SyncStaging.changes))
-        .where(
-            SyncStaging.store_id == store_id,
-            SyncStaging.direction == PUSH,
-            SyncStaging.status == StagedChangeStatus.APPROVED,
-        )
+        .where(_approved(store_id))
+        .order_by(SyncStaging.id)
     )
     if ids:
-        statement = statement.where(SyncStaging.id.in_(list(ids)))
-    rows = list(session.execute(statement.order_by(SyncStaging.id)).tuples())
+        ordered = sorted(set(ids))
+        chunks = (ordered[at : at + ID_CHUNK] for at in range(0, len(ordered), ID_CHUNK))
+        rows = [
+            pair
+            for chunk in chunks
+            for pair in session.execute(statement.where(SyncStaging.id.in_(chunk))).all()
+        ]
+    else:
+        rows = list(session.execute(statement).all())
     known = _store_products(session, store_id, [row.handle for row, _ in rows])
     return [(row, _change(row, desired, known.get(row.handle))) for row, desired in rows]
 
