@@ -8,6 +8,9 @@ Each scenario runs in its own process (so one's memory cannot hide another's pea
 `Section` as JSON. A full run splices every section between its markers in BENCHMARKS.md and
 rebuilds the table of targets; a quick run writes to bench/results/quick/ and leaves
 BENCHMARKS.md alone unless `--write` says otherwise, since its small sizes prove no target.
+A quick run is a smoke test of every scenario, so it runs three at a time (`--jobs`), each
+into its own log under bench/results/quick/, shown when it fails; a full run measures, so its
+scenarios run one after another, each alone on the machine.
 A scenario that fails is reported and the others still run; the exit status says so.
 """
 
@@ -17,6 +20,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +29,7 @@ from common import machine, write
 from section import RESULTS, Section
 
 ROOT = Path(__file__).resolve().parent.parent
+QUICK_JOBS = 3  # quick scenarios at once: most of their time is waiting (latency, bulk pace)
 DOCUMENT = ROOT / "BENCHMARKS.md"
 
 
@@ -55,12 +60,21 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each")
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md after --quick")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="scenarios at once (quick: 3, full: 1)"
+    )
     args = parser.parse_args()
     chosen = _chosen(args.only)
     out = RESULTS / "quick" if args.quick else RESULTS
+    out.mkdir(parents=True, exist_ok=True)
     for line in machine():
         write(line)
-    failed = [scenario.name for scenario in chosen if not _run(scenario, args.quick, out)]
+    jobs = args.jobs or (QUICK_JOBS if args.quick else 1)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        done = list(pool.map(lambda scenario: _run(scenario, args.quick, out, jobs > 1), chosen))
+    failed = [scenario.name for scenario, ok in zip(chosen, done, strict=True) if not ok]
+    write(f"\n{len(chosen)} scenarios in {time.monotonic() - started:.0f} s, {jobs} at a time")
     if not args.quick or args.write:
         _update_document(out, quick=args.quick)
         write(f"\nwrote {DOCUMENT.relative_to(ROOT)}")
@@ -79,14 +93,23 @@ def _chosen(only: str) -> list[Scenario]:
     return [scenario for scenario in SCENARIOS if scenario.name in names]
 
 
-def _run(scenario: Scenario, quick: bool, out: Path) -> bool:
+def _run(scenario: Scenario, quick: bool, out: Path, to_log: bool) -> bool:
+    """One scenario in its own process; its output to the terminal, or to its log when
+    several run at once (their lines would interleave)."""
     command = [sys.executable, str(Path(__file__).parent / scenario.script), "--out", str(out)]
     if quick:
         command.append("--quick")
-    write(f"\n=== {scenario.name}: {' '.join(command[1:])}")
+    log = out / f"{scenario.name}.log"
+    write(f"\n=== {scenario.name}: {' '.join(command[1:])}{f' > {log}' if to_log else ''}")
     load, when = os.getloadavg()[0], datetime.now(UTC)
     started = time.monotonic()
-    finished = subprocess.run(command, cwd=ROOT, check=False)
+    if to_log:
+        with log.open("wb") as output:
+            finished = subprocess.run(
+                command, cwd=ROOT, check=False, stdout=output, stderr=subprocess.STDOUT
+            )
+    else:
+        finished = subprocess.run(command, cwd=ROOT, check=False)
     elapsed = time.monotonic() - started
     result = out / f"{scenario.name}.json"
     # A section left by an earlier run does not count: this run must have written it.
@@ -95,7 +118,13 @@ def _run(scenario: Scenario, quick: bool, out: Path) -> bool:
     if ok:
         _stamp(result, when, load, elapsed)
     write(f"=== {scenario.name}: {'done' if ok else 'FAILED'} in {elapsed:.0f} s")
+    if to_log and not ok:
+        write(_tail(log))
     return ok
+
+
+def _tail(log: Path, lines: int = 40) -> str:
+    return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 def _stamp(path: Path, when: datetime, load: float, elapsed: float) -> None:

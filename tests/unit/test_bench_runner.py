@@ -75,7 +75,7 @@ def test_a_scenario_counts_only_if_it_wrote_its_section(tmp_path: Path) -> None:
     saved(tmp_path, "one", "an earlier run's words")
     silent = tmp_path / "silent.py"
     silent.write_text("import sys\nsys.exit(0)\n")
-    assert not run._run(run.Scenario("one", str(silent)), quick=True, out=tmp_path)
+    assert not run._run(run.Scenario("one", str(silent)), quick=True, out=tmp_path, to_log=False)
 
     writer = tmp_path / "writer.py"
     writer.write_text(
@@ -85,5 +85,6 @@ def test_a_scenario_counts_only_if_it_wrote_its_section(tmp_path: Path) -> None:
         "from section import Section\n"
         "Section('one', 'Fresh').save(Path(sys.argv[sys.argv.index('--out') + 1]))\n"
     )
-    assert run._run(run.Scenario("one", str(writer)), quick=True, out=tmp_path)
+    assert run._run(run.Scenario("one", str(writer)), quick=True, out=tmp_path, to_log=True)
     assert "Measured" in Section.load(tmp_path / "one.json").measured
+    assert (tmp_path / "one.log").exists()  # several at once: each into its own log
