@@ -21,7 +21,7 @@ a trend across sizes (does time per product stay flat, does memory stay bounded)
 The server may use at most a share of the memory available when the run starts (its address
 space is capped): a stage that holds the whole catalog in memory then fails with its own
 MemoryError instead of waking the kernel's OOM killer on a shared machine; and a job may take
-at most --stage-timeout seconds (900). A failed stage is reported as failed, and the size's later
+at most --stage-timeout seconds (1800). A failed stage is reported as failed, and the size's later
 stages are skipped.
 """
 
@@ -55,7 +55,7 @@ LINEAR_TOLERANCE = 1.25
 # The server's address space, as a share of the memory available when the run starts.
 MEMORY_SHARE = 0.6
 # How long an import or push job may take before its stage is given up (--stage-timeout).
-STAGE_TIMEOUT = 900
+STAGE_TIMEOUT = 1800
 
 
 @dataclass
