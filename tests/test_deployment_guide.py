@@ -78,6 +78,9 @@ def test_the_environment_file_names_only_real_settings(production_env: dict[str,
     assert set(names) <= known
 
 
+# Every command of the guide in turn, each a new process that loads the application: a busy
+# machine takes longer than one test's usual limit.
+@pytest.mark.timeout(300)
 def test_every_shell_command_runs(production_env: dict[str, str]) -> None:
     commands = [
         line

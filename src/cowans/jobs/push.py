@@ -214,16 +214,20 @@ class _Push:
         self, pairs: list[tuple[SyncStaging, ProductChange]], report: RunReport
     ) -> None:
         with session_scope(self.context.engine) as session:
-            # One SELECT brings the chunk's rows into the session, where `merge` finds them
-            # instead of asking for each one.
-            ids = [row.id for row, _ in pairs]
-            session.scalars(
-                select(SyncStaging)
-                .options(defer(SyncStaging.desired), defer(SyncStaging.changes))
-                .where(SyncStaging.id.in_(ids))
-            ).all()
-            merged = [(session.merge(row), change) for row, change in pairs]
-            outcome = record_outcomes(session, self.store.id, merged, report)
+            # The rows as the database has them now, by one SELECT: a `merge` of each held row
+            # was most of a push's own time (a millisecond a change, in the daily delta's
+            # profile). The held rows were never changed, so they have nothing to add. A row
+            # gone meanwhile is merged back, so that its outcome is still written.
+            fresh = {
+                row.id: row
+                for row in session.scalars(
+                    select(SyncStaging)
+                    .options(defer(SyncStaging.desired), defer(SyncStaging.changes))
+                    .where(SyncStaging.id.in_([row.id for row, _ in pairs]))
+                )
+            }
+            current = [(fresh.get(row.id) or session.merge(row), change) for row, change in pairs]
+            outcome = record_outcomes(session, self.store.id, current, report)
             if outcome.applied:
                 stored = session.get(Store, self.store.id)
                 if stored is not None:

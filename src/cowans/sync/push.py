@@ -82,16 +82,21 @@ def approved_changes(
     return [(row, _change(row, desired, known.get(row.handle))) for row, desired in rows]
 
 
-def _store_products(session: Session, store_id: int, handles: list[str]) -> dict[str, StoreProduct]:
+def _store_products(
+    session: Session, store_id: int, handles: list[str], *, with_base: bool = True
+) -> dict[str, StoreProduct]:
+    """The store's rows of these products; `with_base=False` leaves their base unread, for a
+    caller that only replaces it."""
+    statement = select(StoreProduct)
+    if not with_base:
+        statement = statement.options(defer(StoreProduct.base))
     found: dict[str, StoreProduct] = {}
     for start in range(0, len(handles), 500):
         chunk = handles[start : start + 500]
         found.update(
             (row.handle, row)
             for row in session.scalars(
-                select(StoreProduct).where(
-                    StoreProduct.store_id == store_id, StoreProduct.handle.in_(chunk)
-                )
+                statement.where(StoreProduct.store_id == store_id, StoreProduct.handle.in_(chunk))
             )
         )
     return found
@@ -142,7 +147,9 @@ def record_outcomes(
     result = PushOutcome()
     now = datetime.now(UTC)
     pairs = list(pushed)
-    known = _store_products(session, store_id, [change.handle for _, change in pairs])
+    known = _store_products(
+        session, store_id, [change.handle for _, change in pairs], with_base=False
+    )
     for row, change in pairs:
         errors = failures.get(change.change_id)
         if errors:
