@@ -28,7 +28,7 @@ from cowans.sync.snapshots import FieldDiff
 from cowans.sync.three_way import compare, is_stock, remote_snapshot
 
 PUSH = "push"
-ID_CHUNK = 1000  # ids per IN list
+ID_CHUNK = 1000  # ids or handles per IN list
 
 
 def change_id(row_id: int) -> str:
@@ -91,8 +91,8 @@ def _store_products(
     if not with_base:
         statement = statement.options(defer(StoreProduct.base))
     found: dict[str, StoreProduct] = {}
-    for start in range(0, len(handles), 500):
-        chunk = handles[start : start + 500]
+    for start in range(0, len(handles), ID_CHUNK):
+        chunk = handles[start : start + ID_CHUNK]
         found.update(
             (row.handle, row)
             for row in session.scalars(
