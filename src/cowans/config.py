@@ -19,6 +19,10 @@ MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 
 
+SHOPIFY_HOSTS = ("*.myshopify.com",)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     TEST = "test"
@@ -34,6 +38,9 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     secret_key: SecretStr = SecretStr("")
+    # Older keys, comma-separated: tokens they signed and columns they encrypted stay readable
+    # while `cowans secrets rotate` moves the columns to the current key.
+    secret_key_previous: SecretStr = SecretStr("")
     data_dir: Path = Path("var")
     # The dashboard's build (`npm run build` in web/); the API serves it at `/` when present.
     web_dist_dir: Path = Path("web/dist")
@@ -47,14 +54,24 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_format: Annotated[str, Field(pattern="^(text|json)$")] = "text"
+    # Origins (scheme://host[:port], comma-separated) whose pages may call the API; none by
+    # default, so another site's scripts cannot read its answers.
+    cors_origins: Annotated[
+        str, Field(pattern=r"^(\s*https?://[^\s/,*]+\s*(,\s*https?://[^\s/,*]+\s*)*)?$")
+    ] = ""
 
     access_token_expire_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
+    # How long a login lasts however often the dashboard renews its access token.
+    session_max_hours: Annotated[int, Field(ge=1, le=30 * 24)] = 12
     api_token_default_expire_days: Annotated[int, Field(ge=1, le=3650)] = 90
     login_max_failures_per_account: Annotated[int, Field(ge=1)] = 5
     login_max_failures_per_address: Annotated[int, Field(ge=1)] = 20
     login_failure_window_seconds: Annotated[int, Field(ge=1)] = 900
     demo_admin_email: str = "admin@cowans.local"
     max_upload_bytes: Annotated[int, Field(ge=1024)] = 512 * 1024 * 1024
+    # Bodies other than uploads (JSON): refused with 413 beyond this, before a router reads them.
+    max_request_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    max_json_depth: Annotated[int, Field(ge=4, le=1000)] = 64
     dev_emulators: bool = True
     shopify_emulator_port: Annotated[int, Field(ge=1, le=65535)] = 5001
     demo_seed_products: Annotated[int, Field(ge=0, le=250_000)] = 500
@@ -62,6 +79,9 @@ class Settings(BaseSettings):
     demo_feed_products: Annotated[int, Field(ge=1, le=250_000)] = 500
 
     shopify_api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] = "2026-10"
+    # Hosts a store's endpoint may be on (`*.domain` for subdomains), comma-separated; empty:
+    # Shopify's own, plus this machine outside production (the bundled emulator).
+    shopify_allowed_hosts: Annotated[str, Field(pattern=r"^[\w.*:,\s\[\]-]*$")] = ""
     shopify_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     shopify_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
     shopify_backoff_base_seconds: Annotated[float, Field(gt=0)] = 0.5
@@ -138,6 +158,25 @@ class Settings(BaseSettings):
                 f"characters when ENVIRONMENT={self.environment.value} "
                 '(for example: python -c "import secrets; print(secrets.token_urlsafe(48))")'
             )
+
+    @property
+    def previous_signing_keys(self) -> tuple[str, ...]:
+        """Keys rotated out (SECRET_KEY_PREVIOUS), newest first as listed."""
+        listed = self.secret_key_previous.get_secret_value().split(",")
+        return tuple(key.strip() for key in listed if key.strip())
+
+    @property
+    def shopify_allowed_host_patterns(self) -> tuple[str, ...]:
+        listed = [host.strip().lower() for host in self.shopify_allowed_hosts.split(",")]
+        if any(listed):
+            return tuple(host for host in listed if host)
+        if self.environment is Environment.PRODUCTION:
+            return SHOPIFY_HOSTS
+        return (*SHOPIFY_HOSTS, *LOCAL_HOSTS)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @cached_property
     def signing_key(self) -> str:

@@ -24,6 +24,14 @@ ROOT = Path(__file__).resolve().parents[2]
 # being rebuilt by someone else.
 DIST = Path(os.environ.get("COWANS_WEB_DIST") or ROOT / "web" / "dist")
 CHROMIUM = Path("/usr/bin/chromium")
+# Every page records what its Content-Security-Policy refused; a test fails on any of it, so a
+# policy that breaks the dashboard cannot pass the browser tests.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
 # Screenshots of each main page: CI keeps them as artifacts, docs/USER_GUIDE.md shows them.
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
@@ -65,8 +73,19 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    context.add_init_script(WATCH_CSP)
+    page = context.new_page()
+    yield page
+    violations = csp_violations(page)
     context.close()
+    assert violations == [], f"the Content-Security-Policy refused: {violations}"
+
+
+def csp_violations(page: Page) -> list[str]:
+    """What the page's policy refused since it loaded (empty when the page is already gone)."""
+    with contextlib.suppress(PlaywrightError):
+        return page.evaluate("window.__cspViolations || []")
+    return []
 
 
 def sign_in(page: Page, served: Served, user: User, password: str = PASSWORD) -> None:

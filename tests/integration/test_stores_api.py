@@ -13,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
-from cowans.config import Settings
+from cowans.api.app import create_app
+from cowans.config import Environment, Settings
 from cowans.db.models import Role
 from tests.emulator.conftest import TOKEN as EMULATOR_TOKEN
 from tests.emulator.conftest import RunningEmulator, free_port
@@ -144,8 +145,8 @@ def test_admin_registers_lists_reads_and_changes_a_store(
     assert after["is_active"] is False
     assert after["has_access_token"] is True
 
-    custom = api("PATCH", url, json={"admin_url": "http://proxy.internal:8080/gql"}, headers=admin)
-    assert custom.json()["admin_url"] == "http://proxy.internal:8080/gql"
+    custom = api("PATCH", url, json={"admin_url": "http://localhost:8080/gql"}, headers=admin)
+    assert custom.json()["admin_url"] == "http://localhost:8080/gql"
     assert custom.json()["custom_admin_url"] is True
     back = api("PATCH", url, json={"admin_url": None}, headers=admin).json()
     assert back["admin_url"] == "https://cowans.myshopify.com/admin/api/2027-01/graphql.json"
@@ -282,6 +283,59 @@ def test_credentials_in_an_admin_url_are_refused_and_not_echoed(
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_admin_url"
     assert "hunter2" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("shop_domain", "admin_url"),
+    [
+        ("cowans.myshopify.com", "http://169.254.169.254/latest/meta-data"),  # cloud metadata
+        ("cowans.myshopify.com", "http://db.internal:5432/graphql.json"),
+        ("cowans.myshopify.com", "https://myshopify.com.evil.example/graphql.json"),
+        ("intranet.corp", None),  # Shopify's address derived from the domain
+    ],
+)
+def test_a_store_cannot_point_at_a_host_not_allowed(
+    api: Responses, login: LoginHeaders, engine: Engine, shop_domain: str, admin_url: str | None
+) -> None:
+    """Where a store points, the server sends its token and reports what answered."""
+    admin = login(Role.ADMIN)
+    response = create(api, admin, shop_domain=shop_domain, admin_url=admin_url)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "store_host_not_allowed"
+    assert "SHOPIFY_ALLOWED_HOSTS" in error["message"]
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM stores")).scalar_one() == 0
+
+    store = create(api, admin).json()
+    moved = api("PATCH", f"{STORES}/{store['id']}", json={"admin_url": admin_url}, headers=admin)
+    if admin_url is not None:
+        assert moved.status_code == 422
+        assert moved.json()["error"]["code"] == "store_host_not_allowed"
+
+
+def test_a_store_outside_a_narrowed_list_is_refused_before_any_request(
+    settings: Settings, login: LoginHeaders, api: Responses, shop: RunningEmulator
+) -> None:
+    """The list is checked again when connecting: a store saved before it shrank sends nothing."""
+    admin = login(Role.ADMIN)
+    store = create_connected(api, admin, shop).json()
+    counters = f"{shop.base_url}/_emulator/demo/counters"
+    before = shop.http.get(counters).json()["requests"]
+    narrowed = settings.model_copy(update={"shopify_allowed_hosts": "*.myshopify.com"})
+    with TestClient(create_app(narrowed)) as client:
+        response = client.post(f"{STORES}/{store['id']}/test-connection", headers=admin)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "store_host_not_allowed"
+    assert shop.http.get(counters).json()["requests"] == before
+
+
+def test_production_allows_only_shopify_hosts_unless_told(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": Environment.PRODUCTION})
+    assert production.shopify_allowed_host_patterns == ("*.myshopify.com",)
+    assert "127.0.0.1" in settings.shopify_allowed_host_patterns  # development: the emulator
+    listed = settings.model_copy(update={"shopify_allowed_hosts": "*.myshopify.com, Proxy.Lan"})
+    assert listed.shopify_allowed_host_patterns == ("*.myshopify.com", "proxy.lan")
 
 
 def test_the_shop_domain_cannot_be_changed(api: Responses, login: LoginHeaders) -> None:

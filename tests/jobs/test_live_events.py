@@ -1,6 +1,7 @@
 """WS /ws with a real WebSocket client against the app served by uvicorn over real TCP."""
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -12,10 +13,13 @@ import httpx
 import pytest
 import uvicorn
 import websockets
+from sqlalchemy import Engine, update
 
 from cowans.api.app import create_app
+from cowans.api.routers import events as events_router
 from cowans.config import Settings
 from cowans.db.models import Role, User
+from cowans.db.session import session_scope
 from tests.conftest import PASSWORD
 from tests.emulator.conftest import free_port
 
@@ -95,6 +99,32 @@ def test_a_connection_without_a_valid_token_is_refused(served: Served) -> None:
     assert message["type"] == "error"
     assert message["error"]["code"] == "invalid_token"
     assert code == 4401
+
+
+def test_an_open_connection_ends_when_its_account_is_disabled(
+    served: Served,
+    make_user: Callable[..., User],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The token is checked while the stream runs, not only when it opens."""
+    monkeypatch.setattr(events_router, "REAUTHENTICATE_SECONDS", 0.2)
+    token = login(served, make_user, Role.VIEWER)
+
+    async def connect() -> tuple[list[dict[str, Any]], int | None]:
+        async with websockets.connect(f"{served.ws_url}?token={token}") as socket:
+            received = await read_until(socket, has_type("snapshot.done"))
+            with session_scope(engine) as session:
+                session.execute(update(User).values(is_active=False))
+            async with asyncio.timeout(30):  # a stream nobody ends is the failure
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for message in socket:  # until the server closes it
+                        received.append(json.loads(message))
+            return received, socket.close_code
+
+    received, code = asyncio.run(connect())
+    assert code == 4401
+    assert received[-1]["type"] == "error"
 
 
 def test_a_client_gets_the_state_then_the_events_of_an_import(

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from cowans import __version__
+from cowans.api.body_limits import RequestLimitsMiddleware
 from cowans.api.errors import install_error_handlers
 from cowans.api.middleware import RequestContextMiddleware
 from cowans.api.routers import (
@@ -30,12 +32,14 @@ from cowans.api.routers import (
     users,
     webhooks,
 )
+from cowans.api.security_headers import SecurityHeadersMiddleware
 from cowans.api.web import install_dashboard
 from cowans.config import Settings, get_settings
 from cowans.db.session import POOL_SIZE, get_engine, session_factory
 from cowans.jobs.events import EventBus
 from cowans.jobs.handlers import HANDLERS
 from cowans.jobs.runtime import JobRuntime
+from cowans.shopify import webhooks as webhook_subscriptions
 
 ROUTERS = (
     health.router,
@@ -98,7 +102,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = JobRuntime(settings, engine, app.state.events, HANDLERS)
 
     install_error_handlers(app)
+    # Inside the request context (added before it): its refusals get a request id and a log line.
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_request_bytes=settings.max_request_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        max_json_depth=settings.max_json_depth,
+        raw_body_paths=(webhook_subscriptions.CALLBACK_PATH,),
+    )
     app.add_middleware(RequestContextMiddleware, session_factory=sessions)
+    if settings.cors_origin_list:
+        # Bearer tokens, never cookies: no credentials mode, so a listed origin's page still has
+        # to hold a token to act.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "Content-Disposition"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: every response carries them
     for router in ROUTERS:
         app.include_router(router)
 

@@ -16,6 +16,13 @@ from cowans.catalog.queries import ProductFilter, SyncState
 from cowans.db.models import Role, StagedChangeStatus, SyncStaging
 from cowans.sync.review import product_facts
 
+# Every table's id is at most PostgreSQL's integer: a larger one names no row, and sent to the
+# database it is an overflow error (a 500) instead of a 404. Refused as invalid input instead.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Paging cursors are ids (or 0 for "from the start").
+Cursor = Annotated[int, Field(ge=0, le=MAX_ID)]
+
 # Deliberately loose: internal addresses such as admin@cowans.local must pass.
 Email = Annotated[
     str,

@@ -10,6 +10,8 @@ class AuthErrorCode(StrEnum):
     INVALID_TOKEN = "invalid_token"
     TOKEN_EXPIRED = "token_expired"
     TOKEN_REVOKED = "token_revoked"
+    SESSION_EXPIRED = "session_expired"
+    NOT_A_LOGIN_SESSION = "not_a_login_session"
     USER_INACTIVE = "user_inactive"
     FORBIDDEN = "forbidden"
     EMAIL_TAKEN = "email_taken"

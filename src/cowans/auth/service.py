@@ -18,12 +18,12 @@ from cowans.auth.tokens import (
     is_api_token,
     issue_access_token,
     new_api_token,
-    read_access_token,
+    read_access_claims,
 )
 from cowans.config import Settings
 from cowans.db.base import utcnow
 from cowans.db.models import ApiToken, Role, User
-from cowans.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from cowans.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class Principal:
 
     user: User
     api_token_id: int | None = None
+    # When the person typed their password, for a login session (a JWT); None for API tokens.
+    authenticated_at: datetime | None = None
 
     def require(self, role: Role) -> None:
         if not self.user.role.includes(role):
@@ -60,7 +62,7 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 
 def create_user(session: Session, email: str, password: str, role: Role, name: str = "") -> User:
     email = normalize_email(email)
-    check_password_policy(password)
+    check_password_policy(password, email)
     if find_user_by_email(session, email) is not None:
         raise Conflict(AuthErrorCode.EMAIL_TAKEN, f"A user with email {email} already exists.")
     user = User(email=email, name=name, role=role, password_hash=hash_password(password))
@@ -95,7 +97,7 @@ def update_user(
     if is_active is not None:
         user.is_active = is_active
     if password is not None:
-        check_password_policy(password)
+        check_password_policy(password, user.email)
         user.password_hash = hash_password(password)
     session.flush()
     return user
@@ -139,10 +141,33 @@ def authenticate(session: Session, settings: Settings, bearer: str) -> Principal
     """Resolve a bearer token (JWT or API token) to an active user, or raise Unauthenticated."""
     if is_api_token(bearer):
         return _authenticate_api_token(session, bearer)
-    user = session.get(User, read_access_token(bearer, settings.signing_key))
+    claims = read_access_claims(bearer, settings.signing_key, settings.previous_signing_keys)
+    user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated(AuthErrorCode.USER_INACTIVE, "This account is disabled.")
-    return Principal(user=user)
+    return Principal(user=user, authenticated_at=claims.authenticated_at)
+
+
+def refresh_access_token(principal: Principal, settings: Settings) -> AccessToken:
+    """A new access token for a login session that is still valid, so a person at work is not
+    signed out mid-edit. It keeps the login's time: past SESSION_MAX_HOURS the password is
+    asked for again, so a stolen token cannot be renewed forever."""
+    if principal.authenticated_at is None:
+        raise InvalidInput(
+            AuthErrorCode.NOT_A_LOGIN_SESSION,
+            "Only login sessions are renewed; create a new API token instead.",
+        )
+    session_end = principal.authenticated_at + timedelta(hours=settings.session_max_hours)
+    remaining = session_end - utcnow()
+    if remaining <= timedelta(seconds=0):
+        raise Unauthenticated(
+            AuthErrorCode.SESSION_EXPIRED,
+            f"Sessions last at most {settings.session_max_hours} hours; sign in again.",
+        )
+    lifetime = min(timedelta(minutes=settings.access_token_expire_minutes), remaining)
+    return issue_access_token(
+        principal.user.id, settings.signing_key, lifetime, principal.authenticated_at
+    )
 
 
 def _authenticate_api_token(session: Session, bearer: str) -> Principal:

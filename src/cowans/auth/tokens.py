@@ -6,6 +6,7 @@ trying to decode, and so a leaked token is easy to spot in a secret scanner.
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,21 +31,54 @@ def _jwt_key(signing_key: str) -> str:
     return hashlib.sha256(b"cowans jwt v1:" + signing_key.encode()).hexdigest()
 
 
-def issue_access_token(user_id: int, signing_key: str, lifetime: timedelta) -> AccessToken:
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    # When the password was typed: a renewed token keeps the original login's time, so renewal
+    # cannot stretch a session past SESSION_MAX_HOURS.
+    authenticated_at: datetime
+
+
+def issue_access_token(
+    user_id: int,
+    signing_key: str,
+    lifetime: timedelta,
+    authenticated_at: datetime | None = None,
+) -> AccessToken:
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "aud": JWT_AUDIENCE,
         "iat": now,
         "exp": now + lifetime,
+        "auth_time": int((authenticated_at or now).timestamp()),
         "jti": secrets.token_hex(8),
     }
     token = jwt.encode(claims, _jwt_key(signing_key), algorithm=JWT_ALGORITHM)
     return AccessToken(token=token, expires_in=int(lifetime.total_seconds()))
 
 
-def read_access_token(token: str, signing_key: str) -> int:
+def read_access_token(token: str, signing_key: str, previous_keys: Sequence[str] = ()) -> int:
     """The user id an access token was issued to; raises Unauthenticated otherwise."""
+    return read_access_claims(token, signing_key, previous_keys).user_id
+
+
+def read_access_claims(
+    token: str, signing_key: str, previous_keys: Sequence[str] = ()
+) -> AccessClaims:
+    """What a valid access token says; raises Unauthenticated otherwise.
+
+    Tokens signed with a key rotated out (`previous_keys`) stay valid until they expire, so
+    changing SECRET_KEY does not log everyone out at once."""
+    for key in (signing_key, *previous_keys):
+        try:
+            return _decode(token, key)
+        except jwt.InvalidSignatureError:
+            continue
+    raise Unauthenticated(AuthErrorCode.INVALID_TOKEN, "The access token is invalid.")
+
+
+def _decode(token: str, signing_key: str) -> AccessClaims:
     try:
         claims = jwt.decode(
             token,
@@ -53,10 +87,14 @@ def read_access_token(token: str, signing_key: str) -> int:
             audience=JWT_AUDIENCE,
             options={"require": ["sub", "exp", "iat", "aud"]},
         )
-        return int(claims["sub"])
+        # Tokens issued before auth_time existed count from their issue.
+        authenticated = int(claims.get("auth_time", claims["iat"]))
+        return AccessClaims(int(claims["sub"]), datetime.fromtimestamp(authenticated, UTC))
+    except jwt.InvalidSignatureError:
+        raise
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated(AuthErrorCode.TOKEN_EXPIRED, "The access token has expired.") from exc
-    except (jwt.InvalidTokenError, ValueError) as exc:
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError) as exc:
         raise Unauthenticated(AuthErrorCode.INVALID_TOKEN, "The access token is invalid.") from exc
 
 

@@ -1,5 +1,6 @@
 """A person's edits: applied, versioned, and locked against the feeds until released."""
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -28,6 +29,17 @@ TEXT_FIELDS = (
 )
 
 
+# PostgreSQL text holds neither; SQLite would take them and hand back something else.
+_UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = "must not contain NUL or unpaired surrogate characters"
+
+
+def storable_text(value: str) -> bool:
+    """Whether every backend stores `value` and returns it exactly: no NUL (PostgreSQL text
+    refuses it) and no lone surrogate (not encodable as UTF-8 at all)."""
+    return _UNSTORABLE_CHARACTERS.search(value) is None
+
+
 def load_product(session: Session, product_id: int) -> Product:
     product = session.scalar(
         select(Product)
@@ -52,10 +64,14 @@ def _checked(name: str, value: Any) -> Any:
     if name in TEXT_FIELDS:
         if not isinstance(value, str) or (name == "title" and not value.strip()):
             raise invalid("must be a non-empty string" if name == "title" else "must be a string")
+        if not storable_text(value):
+            raise invalid(UNSTORABLE)
         return value
     if name == "tags":
         if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
             raise invalid("must be a list of strings")
+        if not all(storable_text(tag) for tag in value):
+            raise invalid(UNSTORABLE)
         return sorted({t.strip() for t in value if t.strip()})
     if name == "status":
         if value not in STATUSES:

@@ -251,6 +251,27 @@ def token_create(
     print(token)  # noqa: T201 - plain stdout, so scripts can capture the token
 
 
+secrets_app = typer.Typer(help="Keys and encrypted secrets.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt stored secrets (Shopify tokens) under SECRET_KEY, reading them with it or
+    SECRET_KEY_PREVIOUS; run after changing SECRET_KEY, then drop the old key when done."""
+    from cowans.db.base import Base
+    from cowans.db.types import reencrypt_columns
+
+    settings = _settings()
+    try:
+        with session_scope(get_engine(settings.database_url)) as session:
+            count = reencrypt_columns(session, Base.metadata, settings)
+    except ValueError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Re-encrypted {count} stored secrets under the current SECRET_KEY.")
+
+
 import_app = typer.Typer(help="Import the Etilize feed or Xorosoft's items.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)

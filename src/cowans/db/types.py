@@ -3,17 +3,19 @@
 import base64
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import JSON, DateTime, Dialect, Text
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Text, select, type_coerce, update
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from cowans.config import get_settings
+from cowans.config import Settings, get_settings
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -47,6 +49,18 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
+def column_cipher(settings: Settings) -> MultiFernet:
+    """Encrypts under SECRET_KEY; decrypts under it or any key in SECRET_KEY_PREVIOUS, so a
+    rotated key leaves stored tokens readable until `cowans secrets rotate` rewrites them."""
+    return _cipher_for((settings.signing_key, *settings.previous_signing_keys))
+
+
+@lru_cache(maxsize=8)
+def _cipher_for(keys: tuple[str, ...]) -> MultiFernet:
+    # Cached: every encrypted value read or written would otherwise derive each key again.
+    return MultiFernet([_fernet(key) for key in keys])
+
+
 class EncryptedText(TypeDecorator[str]):
     """Text encrypted at rest (Fernet: AES-128-CBC + HMAC) with a key derived from SECRET_KEY.
 
@@ -59,18 +73,53 @@ class EncryptedText(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return _fernet(get_settings().signing_key).encrypt(value.encode()).decode()
+        return column_cipher(get_settings()).encrypt(value.encode()).decode()
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
         try:
-            return _fernet(get_settings().signing_key).decrypt(value.encode()).decode()
+            return column_cipher(get_settings()).decrypt(value.encode()).decode()
         except InvalidToken as exc:
             raise ValueError(
-                "an encrypted column cannot be read: SECRET_KEY differs from the one it was "
-                "written with"
+                "an encrypted column cannot be read: neither SECRET_KEY nor SECRET_KEY_PREVIOUS "
+                "is the key it was written with"
             ) from exc
+
+
+def reencrypt_columns(session: Session, metadata: MetaData, settings: Settings) -> int:
+    """Rewrite every EncryptedText value under the current SECRET_KEY; returns how many.
+
+    Values are read and written as raw text (bypassing the column type) so a row is only
+    decrypted inside the cipher, and a value no configured key opens fails the whole run
+    before anything is committed."""
+    cipher = column_cipher(settings)
+    rewritten = 0
+    for table in metadata.sorted_tables:
+        encrypted = [c for c in table.columns if isinstance(c.type, EncryptedText)]
+        primary_key = list(table.primary_key.columns)
+        for column in encrypted:
+            raw = type_coerce(column, Text)
+            rows = session.execute(select(*primary_key, raw).where(column.is_not(None))).all()
+            for *key_values, value in rows:
+                try:
+                    rotated = cipher.rotate(value.encode()).decode()
+                except InvalidToken as exc:
+                    raise ValueError(
+                        f"{table.name}.{column.name} of row {key_values} cannot be decrypted with "
+                        "SECRET_KEY or SECRET_KEY_PREVIOUS; nothing was re-encrypted"
+                    ) from exc
+                match = [pk == v for pk, v in zip(primary_key, key_values, strict=True)]
+                session.execute(
+                    update(table).where(*match).values({column.name: _raw_text(rotated)})
+                )
+                rewritten += 1
+    return rewritten
+
+
+def _raw_text(value: str) -> Any:
+    """A literal bound as plain text, not through EncryptedText (it is already ciphertext)."""
+    return type_coerce(value, Text)
 
 
 def StrEnumType(enum_class: type[StrEnum], length: int = 20) -> SAEnum:  # noqa: N802

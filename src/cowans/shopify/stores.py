@@ -28,7 +28,7 @@ from cowans.config import Settings
 from cowans.db.models import Store
 from cowans.errors import Conflict, InvalidInput, NotFound
 from cowans.shopify.client import ShopifyClient, StoreEndpoint
-from cowans.shopify.connection import endpoint_for_store
+from cowans.shopify.connection import check_allowed_host, endpoint_for_store
 from cowans.shopify.documents import load
 from cowans.shopify.errors import ShopifyError, ShopifyErrorCode, ShopifyUnavailable
 from cowans.shopify.throttle import CostThrottle
@@ -269,6 +269,10 @@ def _admin_url_to_store(url: str | None, shop_domain: str, api_version: str) -> 
     return "" if url == default else url
 
 
+def _effective_url(stored_url: str, shop_domain: str, api_version: str) -> str:
+    return stored_url or StoreEndpoint.for_shop(shop_domain, "", api_version).admin_url
+
+
 # -- reading and writing ---------------------------------------------------------------------
 
 
@@ -314,6 +318,7 @@ def create_store(
     webhook_secret = check_webhook_secret(webhook_secret) if webhook_secret is not None else None
     api_version = check_api_version(api_version or settings.shopify_api_version)
     stored_url = _admin_url_to_store(admin_url, shop_domain, api_version)
+    check_allowed_host(_effective_url(stored_url, shop_domain, api_version), settings)
     location_map = check_location_map(location_map or {})
     if session.scalar(select(Store.id).where(Store.shop_domain == shop_domain)) is not None:
         raise _domain_taken(shop_domain)
@@ -339,6 +344,7 @@ def create_store(
 
 def update_store(
     session: Session,
+    settings: Settings,
     store_id: int,
     *,
     name: str | None = None,
@@ -361,6 +367,8 @@ def update_store(
         store.api_version = check_api_version(api_version)
     if admin_url is not None:
         store.admin_url = _admin_url_to_store(admin_url, store.shop_domain, store.api_version)
+        effective = _effective_url(store.admin_url, store.shop_domain, store.api_version)
+        check_allowed_host(effective, settings)
     if location_map is not None:
         store.location_map = check_location_map(location_map)
     if is_active is not None:

@@ -101,6 +101,21 @@ IMAGE_ALT = "Image alt text"
 SEO_TITLE = "SEO Title"
 SEO_DESCRIPTION = "SEO Description"
 REQUIRED_COLUMNS = (HANDLE, TITLE, SKU, VENDOR, TYPE)
+# The catalog keeps these in columns of 255 characters. PostgreSQL refuses a longer value, which
+# would fail the whole import at its write; SQLite would keep it. Either way it is the row's
+# error, the same on both.
+MAX_STORED_CHARS = 255
+LIMITED_COLUMNS = (
+    HANDLE,
+    TITLE,
+    SKU,
+    VENDOR,
+    TYPE,
+    BARCODE,
+    OPTION1_NAME,
+    OPTION1_VALUE,
+    SEO_TITLE,
+)
 
 CWS_A = "CWS_A"
 CWS_CATALOG = "CWS_Catalog"
@@ -599,6 +614,9 @@ def _main_product(row: _Row) -> EtilizeProduct | None:
         seo_title=row.text(SEO_TITLE),
         seo_description=row.text(SEO_DESCRIPTION),
     )
+    for column in LIMITED_COLUMNS:
+        if len(row.text(column)) > MAX_STORED_CHARS:
+            row.reject(column, f"{column} is longer than {MAX_STORED_CHARS} characters")
     if row.errors:
         return None
     return _with_specifications(product, _specifications(row))

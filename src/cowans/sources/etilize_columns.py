@@ -363,9 +363,18 @@ def _plain_products(
         refused.update(_indices_of("", text[column]))
     for column in known.columns:
         refused.update(_indices_of(_INVALID, text[column]))
+    refused.update(_too_long(batch.main_handles[first:last], text))
     for row in refused:
         products[row] = None
     return products
+
+
+def _too_long(handles: list[str], text: dict[str, list[Any]]) -> Iterator[int]:
+    """The rows with a cell longer than the catalog keeps: the careful reader reports them."""
+    limit = etilize.MAX_STORED_CHARS
+    for column in etilize.LIMITED_COLUMNS:
+        cells = handles if column == etilize.HANDLE else text[column]
+        yield from (row for row, cell in enumerate(cells) if len(cell) > limit)
 
 
 def _indices_of(value: object, values: list[Any]) -> list[int]:

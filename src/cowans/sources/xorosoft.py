@@ -46,6 +46,10 @@ OPTIONAL_COLUMNS = ("UPC", "VendorProductNumber")
 KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Without these an item cannot be priced or stocked; a base part or description may be missing.
 NON_EMPTY_COLUMNS = ("ItemNumber", "UnitPrice", "QuantityOnHand", "Location")
+# The widths of the columns these are kept in (xorosoft_items). PostgreSQL refuses a longer
+# value, which would fail the whole import at its write; SQLite would keep it. Either way it is
+# the row's error, the same on both.
+STORED_WIDTHS = {"ItemNumber": 255, "BasePartNumber": 255, "UPC": 64, "VendorProductNumber": 255}
 # Beyond any real stock and beyond what Shopify accepts: a typo or a unit mix-up.
 MAX_QUANTITY = 1_000_000_000
 # The file is judged on its first bytes before anything is yielded; any real header fits.
@@ -118,6 +122,11 @@ def _parse_item(
     """The item, or every problem of its fields at once, so a person fixes a row in one go."""
     problems = [
         FieldProblem(name, "is empty") for name in NON_EMPTY_COLUMNS if not fields.get(name)
+    ]
+    problems += [
+        FieldProblem(name, f"is longer than {limit} characters")
+        for name, limit in STORED_WIDTHS.items()
+        if len(fields.get(name, "")) > limit
     ]
     price = _parsed(fields, "UnitPrice", _price, problems)
     quantity = _parsed(fields, "QuantityOnHand", _quantity, problems)

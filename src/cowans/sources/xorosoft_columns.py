@@ -124,6 +124,10 @@ class _ColumnReader:
         ):
             if not number or price is None or quantity is None or not location:
                 items[index] = _NOT_PLAIN
+        for name, limit in xorosoft.STORED_WIDTHS.items():  # the careful reader reports them
+            for index, cell in enumerate(text[name]):
+                if len(cell) > limit:
+                    items[index] = _NOT_PLAIN
         return items
 
     def _prices_of(self, cells: list[str]) -> list[Decimal | None]:

@@ -181,7 +181,7 @@ def subject_of(topic: str, body: bytes) -> str | None:
         return None
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past the parser
         payload = None
     if not isinstance(payload, dict):
         logger.warning("webhook %s: the body is not a JSON object; ignored", topic)

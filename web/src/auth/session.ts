@@ -9,7 +9,31 @@ export const SESSION_ENDED = "cowans:session-ended";
 export interface Session {
   token: string;
   expiresAt: number; // epoch milliseconds
+  // From then on, the next sign of the person working renews the token (POST
+  // /api/auth/refresh). At expiresAt it is never renewed: an idle tab's session runs out.
+  renewAt: number;
   user: User;
+}
+
+// Renew once 80% of a token's lifetime has passed: early enough that a slow answer still
+// arrives before it expires, late enough that a busy person renews a few times an hour at most.
+const RENEW_AFTER = 0.8;
+
+/** The session an access token answer (login or refresh) starts. A renewal that no longer
+ * extends the session (its server-side maximum reached) schedules no further renewal. */
+export function sessionFrom(
+  answer: { access_token: string; expires_in: number; user: User },
+  previous: Session | null = null,
+): Session {
+  const now = Date.now();
+  const expiresAt = now + answer.expires_in * 1000;
+  const extendsSession = previous === null || expiresAt > previous.expiresAt + 60_000;
+  return {
+    token: answer.access_token,
+    expiresAt,
+    renewAt: extendsSession ? now + answer.expires_in * 1000 * RENEW_AFTER : expiresAt,
+    user: answer.user,
+  };
 }
 
 export type EndReason = "logout" | "expired";
@@ -23,6 +47,7 @@ export function loadSession(): Session | null {
       sessionStorage.removeItem(KEY);
       return null;
     }
+    if (typeof session.renewAt !== "number") session.renewAt = session.expiresAt;
     return session;
   } catch {
     sessionStorage.removeItem(KEY);

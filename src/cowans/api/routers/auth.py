@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from cowans.api.deps import SessionDep, SettingsDep, Viewer, audit
-from cowans.api.schemas import Email, UserOut
+from cowans.api.errors import error_responses
+from cowans.api.schemas import Email, Id, UserOut
 from cowans.auth import service
 from cowans.errors import Unauthenticated
 
@@ -58,7 +59,7 @@ def _client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/login", response_model=LoginOut)
+@router.post("/login", response_model=LoginOut, responses=error_responses(401, 429, 503))
 def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> LoginOut:
     """No authentication. Failed logins are limited per account and per address (429)."""
     audit(request, email=body.email)
@@ -69,6 +70,21 @@ def login(body: LoginIn, request: Request, session: SessionDep, settings: Settin
     except Unauthenticated:
         session.commit()  # the failed attempt must count although the request fails
         raise
+    audit(request, user_id=user.id)
+    return LoginOut(
+        access_token=access.token,
+        expires_in=access.expires_in,
+        user=LoginUser(id=user.id, email=user.email, role=user.role.value),
+    )
+
+
+@router.post("/refresh", response_model=LoginOut, responses=error_responses(422))
+def refresh(request: Request, principal: Viewer, settings: SettingsDep) -> LoginOut:
+    """A fresh access token for a still-valid login token, so the dashboard keeps a person who
+    is working signed in; refused (401 `session_expired`) SESSION_MAX_HOURS after the login, and
+    (422) for API tokens. The old token stays valid until it expires."""
+    access = service.refresh_access_token(principal, settings)
+    user = principal.user
     audit(request, user_id=user.id)
     return LoginOut(
         access_token=access.token,
@@ -101,7 +117,7 @@ def list_tokens(principal: Viewer, session: SessionDep) -> list[TokenOut]:
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(
-    token_id: int, request: Request, principal: Viewer, session: SessionDep
+    token_id: Id, request: Request, principal: Viewer, session: SessionDep
 ) -> TokenOut:
     """Revocation takes effect on the very next request that uses the token."""
     token = service.revoke_api_token(session, principal, token_id)

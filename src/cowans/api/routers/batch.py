@@ -14,7 +14,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from cowans.api.deps import Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
-from cowans.api.schemas import ProductFilterIn
+from cowans.api.errors import error_responses
+from cowans.api.schemas import Id, ProductFilterIn
 from cowans.catalog.editing import STATUSES
 from cowans.db.models import JobState, Role, SyncJob
 from cowans.errors import NotFound, PermissionDenied
@@ -22,7 +23,8 @@ from cowans.jobs import batch, store
 from cowans.jobs.batch_export import export_path
 from cowans.sources.product_csv import MEDIA_TYPES, Format
 
-router = APIRouter(prefix="/api/batch", tags=["batch"])
+# A batch names its store and products by id: 404 for any operation.
+router = APIRouter(prefix="/api/batch", tags=["batch"], responses=error_responses(404))
 
 ProductId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 Tag = Annotated[str, Field(max_length=255)]
@@ -190,14 +192,14 @@ def process(
 
 
 @router.get("/status/{batch_id}", response_model=BatchStatus)
-def batch_status(batch_id: int, _: Viewer, session: SessionDep) -> BatchStatus:
+def batch_status(batch_id: Id, _: Viewer, session: SessionDep) -> BatchStatus:
     """Counters, the first 100 failed products with why, and an export's `result_url`."""
     return _status(session, batch.get_batch(session, batch_id))
 
 
-@router.post("/cancel/{batch_id}", response_model=BatchCancelled)
+@router.post("/cancel/{batch_id}", response_model=BatchCancelled, responses=error_responses(409))
 def cancel(
-    batch_id: int, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
+    batch_id: Id, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
 ) -> BatchCancelled:
     """A queued batch never starts; a running one stops after the product it is on, keeping
     what it finished. 409 for a batch that already ended."""
@@ -209,9 +211,14 @@ def cancel(
     return BatchCancelled(batch_id=job.id, state=job.state, cancel_requested=job.cancel_requested)
 
 
-@router.post("/retry/{batch_id}", response_model=BatchRetried, status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/retry/{batch_id}",
+    response_model=BatchRetried,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=error_responses(409),
+)
 def retry(
-    batch_id: int, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
+    batch_id: Id, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
 ) -> BatchRetried:
     """Run a finished batch again for its failed products (and any a cancel left undone);
     what succeeded is not redone. 409 while it runs or when nothing failed."""
@@ -227,7 +234,7 @@ def retry(
     response_class=FileResponse,
     responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
 )
-def result(batch_id: int, _: Viewer, session: SessionDep, settings: SettingsDep) -> FileResponse:
+def result(batch_id: Id, _: Viewer, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The file of a completed export batch."""
     job = batch.get_batch(session, batch_id)
     file_format = Format((job.config or {}).get("format") or Format.CSV)

@@ -10,15 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
 from cowans.api.deps import Approver, Editor, JobsDep, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.errors import error_responses
 from cowans.api.routers.sync import PushConfig, Started, start_push
-from cowans.api.schemas import StagedChangeOut, StagedPage
+from cowans.api.schemas import Cursor, Id, StagedChangeOut, StagedPage
 from cowans.db.models import StagedChangeStatus, Store, SyncStaging
 from cowans.jobs.pull import create_pull_job
 from cowans.jobs.staged_events import staged_changed
 from cowans.sync.review import MAX_PAGE, StagedFilter, decide, facets, review_page
 from cowans.sync.staging import resolve_store
 
-router = APIRouter(prefix="/api/enhanced-sync", tags=["enhanced sync"])
+# Stores and changes are named by id in bodies and queries: 404 for any operation.
+router = APIRouter(
+    prefix="/api/enhanced-sync", tags=["enhanced sync"], responses=error_responses(404)
+)
 
 
 class StoreSyncStatus(BaseModel):
@@ -106,7 +110,7 @@ def staged_changes(
     session: SessionDep,
     filters: FilterDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor | None = None,
 ) -> StagedReviewPage:
     """Staged changes in id order, a page at a time (`cursor` = the previous `next_cursor`);
     `total` counts every change matching. Each item carries its product's title, vendor and
@@ -169,7 +173,7 @@ Resolution = Literal["local", "remote"] | dict[str, Any]
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: Annotated[list[int] | None, Field(max_length=100_000)] = None
+    ids: Annotated[list[Id] | None, Field(max_length=100_000)] = None
     all_pending: bool = False
     decision: Literal["approve", "reject"]
     resolutions: dict[str, dict[str, Resolution]] | None = None
@@ -177,7 +181,7 @@ class DecisionIn(BaseModel):
     filter: StagedFilterIn | None = None
     direction: Literal["push", "pull"] | None = None
     operation_type: Literal["create", "update", "delete"] | None = None
-    store_id: int | None = None
+    store_id: Id | None = None
 
 
 class DecisionOut(BaseModel):
@@ -229,8 +233,8 @@ def approve_changes(
 class ShopifyUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: Annotated[list[int] | None, Field(max_length=100_000)] = None
-    store_id: int | None = None
+    ids: Annotated[list[Id] | None, Field(max_length=100_000)] = None
+    store_id: Id | None = None
     config: PushConfig = PushConfig()
 
 
@@ -252,7 +256,7 @@ def shopify_up(
 class ShopifyDownIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    store_id: int | None = None
+    store_id: Id | None = None
     modified_since: datetime | None = None
     full: bool = False
     priority: Literal["high", "normal", "low"] = "normal"

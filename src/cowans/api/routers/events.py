@@ -4,6 +4,10 @@ A connection first gets the current state (one event per live or recent job, per
 running import, then `snapshot.done`), then every event as it happens. It subscribes before it
 reads that state, so nothing that happens in between is missed (at worst seen twice). A browser
 too slow to keep up is disconnected rather than buffered for; it reconnects to a fresh state.
+
+The token is checked again every REAUTHENTICATE_SECONDS while the connection is open, so an
+expired or revoked token, or a disabled account, stops its stream within that time rather than
+whenever the browser happens to leave. A database too busy or away to answer does not end it.
 """
 
 import asyncio
@@ -12,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 from starlette.websockets import WebSocketDisconnect
 
 from cowans.auth.service import authenticate
@@ -29,6 +34,7 @@ router = APIRouter(tags=["events"])
 RECENT_JOBS = 20
 UNAUTHORIZED = 4401  # WebSocket close codes 4000-4999 are the application's own
 TOO_SLOW = 1013  # "try again later"
+REAUTHENTICATE_SECONDS = 60.0
 
 
 @router.websocket("/ws")
@@ -37,21 +43,24 @@ async def live_events(websocket: WebSocket, token: str = "") -> None:
     try:
         await asyncio.to_thread(_authenticate, websocket, token)
     except DomainError as exc:
-        await websocket.send_json(
-            {"type": "error", "error": {"code": exc.code, "message": exc.message}}
-        )
-        await websocket.close(code=UNAUTHORIZED)
+        await _refuse(websocket, exc)
         return
     subscription = websocket.app.state.events.local.subscribe()
     try:
         for event in await asyncio.to_thread(_snapshot, websocket):
             await websocket.send_json(event)
         await websocket.send_json({"type": "snapshot.done"})
-        await _stream(websocket, subscription)
+        await _stream(websocket, subscription, token)
     except WebSocketDisconnect:
         pass
     finally:
         subscription.close()
+
+
+async def _refuse(websocket: WebSocket, exc: DomainError) -> None:
+    error = {"code": exc.code, "message": exc.message}
+    await websocket.send_json({"type": "error", "error": error})
+    await websocket.close(code=UNAUTHORIZED)
 
 
 def _authenticate(websocket: WebSocket, token: str) -> None:
@@ -60,11 +69,15 @@ def _authenticate(websocket: WebSocket, token: str) -> None:
         session.commit()  # an API token records its last use
 
 
-async def _stream(websocket: WebSocket, subscription: Subscription) -> None:
-    """Send events until the browser leaves (or falls too far behind)."""
-    sender = asyncio.create_task(_send_events(websocket, subscription))
-    listener = asyncio.create_task(_until_closed(websocket))
-    done, pending = await asyncio.wait({sender, listener}, return_when=asyncio.FIRST_COMPLETED)
+async def _stream(websocket: WebSocket, subscription: Subscription, token: str) -> None:
+    """Send events until the browser leaves (or falls too far behind, or its token stops
+    being valid)."""
+    tasks = {
+        asyncio.create_task(_send_events(websocket, subscription)),
+        asyncio.create_task(_until_closed(websocket)),
+        asyncio.create_task(_until_unauthorized(websocket, token)),
+    }
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     for task in pending:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
@@ -77,6 +90,18 @@ async def _stream(websocket: WebSocket, subscription: Subscription) -> None:
 async def _send_events(websocket: WebSocket, subscription: Subscription) -> None:
     while True:
         await websocket.send_json(await subscription.next())
+
+
+async def _until_unauthorized(websocket: WebSocket, token: str) -> None:
+    while True:
+        await asyncio.sleep(REAUTHENTICATE_SECONDS)
+        try:
+            await asyncio.to_thread(_authenticate, websocket, token)
+        except OperationalError:
+            continue  # the database's trouble, not the token's: ask again next time
+        except DomainError as exc:
+            await _refuse(websocket, exc)
+            return
 
 
 async def _until_closed(websocket: WebSocket) -> None:

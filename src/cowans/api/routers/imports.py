@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from cowans.api.body_limits import RequestErrorCode, mebibytes
 from cowans.api.deps import Editor, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.schemas import Id
 from cowans.catalog.errors import CatalogErrorCode
 from cowans.db.models import Import, ImportRowError
 from cowans.errors import DomainError, InvalidInput, NotFound
@@ -118,9 +120,10 @@ def _upload_body(source: str) -> dict[str, Any]:
 
 
 def _safe_name(name: str) -> str:
-    """An uploaded file's name as we store it: no directories, no odd characters, short."""
+    """An uploaded file's name as we store it: no directories, no odd characters, short, and
+    no leading dots (`..` or `.env` would be a name people misread as a path or a hidden file)."""
     base = Path(name.replace("\\", "/")).name
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-100:] or "upload"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", base)[-100:].lstrip(".") or "upload"
 
 
 async def _save_upload(upload: UploadFile, folder: Path, import_id: int, limit: int) -> Path:
@@ -134,7 +137,8 @@ async def _save_upload(upload: UploadFile, folder: Path, import_id: int, limit: 
                 target.close()
                 path.unlink(missing_ok=True)
                 raise PayloadTooLarge(
-                    "upload_too_large", f"The file is larger than the {limit // 2**20} MiB allowed."
+                    RequestErrorCode.UPLOAD_TOO_LARGE,
+                    f"The upload is larger than the {mebibytes(limit)} allowed.",
                 )
             target.write(chunk)
     return path
@@ -236,7 +240,7 @@ def _import(session: Any, import_id: int) -> Import:
 
 
 @router.get("/{import_id}", response_model=ImportDetailOut)
-def get_import(import_id: int, _: Viewer, session: SessionDep) -> ImportDetailOut:
+def get_import(import_id: Id, _: Viewer, session: SessionDep) -> ImportDetailOut:
     record = _import(session, import_id)
     rows = session.execute(
         select(ImportRowError.row_number, ImportRowError.column, ImportRowError.reason)
@@ -253,7 +257,7 @@ def get_import(import_id: int, _: Viewer, session: SessionDep) -> ImportDetailOu
 
 
 @router.get("/{import_id}/errors.csv", response_class=StreamingResponse)
-def import_errors(import_id: int, _: Viewer, session: SessionDep) -> StreamingResponse:
+def import_errors(import_id: Id, _: Viewer, session: SessionDep) -> StreamingResponse:
     """One line per rejected row: row number, column, reason."""
     _import(session, import_id)
     rows = session.execute(

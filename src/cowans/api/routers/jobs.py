@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from cowans.api.deps import Editor, JobsDep, SessionDep, Viewer, audit
+from cowans.api.errors import error_responses
+from cowans.api.schemas import Id
 from cowans.db.models import JobState, SyncJob
 from cowans.jobs import store
 
@@ -77,13 +79,13 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobOut)
-def get_job(job_id: int, _: Viewer, session: SessionDep) -> JobOut:
+def get_job(job_id: Id, _: Viewer, session: SessionDep) -> JobOut:
     return JobOut.of(store.get_job(session, job_id))
 
 
-@router.post("/{job_id}/cancel", response_model=JobOut)
+@router.post("/{job_id}/cancel", response_model=JobOut, responses=error_responses(409))
 def cancel_job(
-    job_id: int, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
+    job_id: Id, request: Request, _: Editor, session: SessionDep, jobs: JobsDep
 ) -> JobOut:
     """A queued job never starts; a running one stops at its next item boundary."""
     job = store.request_cancel(session, job_id)

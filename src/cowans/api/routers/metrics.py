@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -199,7 +200,7 @@ def _workers(app: Any) -> Iterator[Metric]:
     yield threads
 
 
-@router.get("/metrics", include_in_schema=True)
+@router.get("/metrics", include_in_schema=True, response_class=PlainTextResponse)
 def metrics(request: Request) -> Response:
     """Prometheus text format. Aggregates only: no names or secrets (a sync's figures are
     labelled with its store's id)."""

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from cowans.api.deps import Editor, SessionDep, Viewer, audit
+from cowans.api.errors import error_responses
+from cowans.api.schemas import Id
 from cowans.catalog import editing, queries
 from cowans.catalog.queries import MAX_PAGE_SIZE, ProductFilter, SyncState, search_products
 from cowans.db.models import Product
@@ -213,7 +215,8 @@ def _detail(session: Session, product: Product) -> ProductDetail:
     )
 
 
-@router.get("", response_model=ProductPage)
+# 404: a `store_id` naming no store.
+@router.get("", response_model=ProductPage, responses=error_responses(404))
 def list_products(
     _: Viewer,
     session: SessionDep,
@@ -273,13 +276,13 @@ def lookup_skus(body: SkuLookupIn, _: Viewer, session: SessionDep) -> SkuLookupO
 
 
 @router.get("/{product_id}", response_model=ProductDetail)
-def get_product(product_id: int, _: Viewer, session: SessionDep) -> ProductDetail:
+def get_product(product_id: Id, _: Viewer, session: SessionDep) -> ProductDetail:
     return _detail(session, editing.load_product(session, product_id))
 
 
 @router.patch("/{product_id}", response_model=ProductDetail)
 def edit_product(
-    product_id: int, body: ProductEdit, request: Request, principal: Editor, session: SessionDep
+    product_id: Id, body: ProductEdit, request: Request, principal: Editor, session: SessionDep
 ) -> ProductDetail:
     edits = body.model_dump(exclude_unset=True)
     product = editing.edit_product(session, product_id, edits, principal.user.id)
@@ -289,7 +292,7 @@ def edit_product(
 
 @router.delete("/{product_id}/locks/{field}", response_model=ProductDetail)
 def release_lock(
-    product_id: int, field: str, request: Request, _: Editor, session: SessionDep
+    product_id: Id, field: str, request: Request, _: Editor, session: SessionDep
 ) -> ProductDetail:
     product = editing.release_lock(session, product_id, field)
     audit(request, product_id=product_id, field=field)
@@ -297,5 +300,5 @@ def release_lock(
 
 
 @router.get("/{product_id}/history", response_model=list[VersionOut])
-def product_history(product_id: int, _: Viewer, session: SessionDep) -> list[VersionOut]:
+def product_history(product_id: Id, _: Viewer, session: SessionDep) -> list[VersionOut]:
     return [VersionOut.model_validate(v) for v in editing.history(session, product_id)]

@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from cowans.api.deps import Admin, Approver, SessionDep, SettingsDep, Viewer, audit
+from cowans.api.errors import error_responses
+from cowans.api.schemas import Id
 from cowans.config import Settings
 from cowans.db.models import Store
 from cowans.shopify import stores
@@ -184,7 +186,12 @@ def list_stores(_: Viewer, session: SessionDep, settings: SettingsDep) -> list[S
     return [StoreOut.of(store, settings) for store in stores.list_stores(session)]
 
 
-@router.post("", response_model=StoreOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=StoreOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409),  # the shop domain has a store already
+)
 def create_store(
     body: StoreCreate, request: Request, _: Admin, session: SessionDep, settings: SettingsDep
 ) -> StoreOut:
@@ -213,13 +220,13 @@ def create_store(
 
 
 @router.get("/{store_id}", response_model=StoreOut)
-def get_store(store_id: int, _: Viewer, session: SessionDep, settings: SettingsDep) -> StoreOut:
+def get_store(store_id: Id, _: Viewer, session: SessionDep, settings: SettingsDep) -> StoreOut:
     return StoreOut.of(stores.get_store(session, store_id), settings)
 
 
 @router.patch("/{store_id}", response_model=StoreOut)
 def update_store(
-    store_id: int,
+    store_id: Id,
     body: StoreUpdate,
     request: Request,
     _: Admin,
@@ -229,6 +236,7 @@ def update_store(
     sent = body.model_fields_set
     store = stores.update_store(
         session,
+        settings,
         store_id,
         name=body.name,
         access_token=_secret(body.access_token),
@@ -270,7 +278,7 @@ class ApprovalRulesIn(BaseModel):
 
 @router.put("/{store_id}/approval-rules", response_model=StoreOut)
 def set_approval_rules(
-    store_id: int,
+    store_id: Id,
     body: ApprovalRulesIn,
     request: Request,
     _: Admin,
@@ -289,7 +297,7 @@ def set_approval_rules(
 
 @router.post("/{store_id}/test-connection", response_model=ConnectionTestOut)
 def connection_test(
-    store_id: int, request: Request, _: Approver, session: SessionDep, settings: SettingsDep
+    store_id: Id, request: Request, _: Approver, session: SessionDep, settings: SettingsDep
 ) -> ConnectionTestOut:
     """Ask the shop for its name and plan (the plan is kept on the store) and report Shopify's
     throttle bucket. Always 200 for a store that exists: whether the shop answered is the

@@ -20,7 +20,15 @@ from cowans.api.deps import (
     audit,
     changes_nothing,
 )
-from cowans.api.schemas import ProductFilterIn, StagedChangeOut, StagedPage
+from cowans.api.errors import error_responses
+from cowans.api.schemas import (
+    MAX_ID,
+    Cursor,
+    Id,
+    ProductFilterIn,
+    StagedChangeOut,
+    StagedPage,
+)
 from cowans.config import Settings
 from cowans.db.models import JobState, StagedChangeStatus, SyncJob
 from cowans.errors import NotFound
@@ -33,7 +41,8 @@ from cowans.sync.preview import PushSettings, predict_push
 from cowans.sync.review import MAX_PAGE, StagedFilter, list_history, list_staged
 from cowans.sync.staging import resolve_store, stage_push
 
-router = APIRouter(prefix="/api/sync", tags=["sync"])
+# Every operation names a store, a push or changes by id, in its body or query: 404 for any.
+router = APIRouter(prefix="/api/sync", tags=["sync"], responses=error_responses(404))
 
 ProductId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
 
@@ -43,7 +52,7 @@ class StageIn(BaseModel):
 
     product_ids: Annotated[list[ProductId] | None, Field(max_length=100_000)] = None
     filter: ProductFilterIn | None = None
-    store_id: int | None = None
+    store_id: Id | None = None
 
 
 class StageOut(BaseModel):
@@ -88,10 +97,10 @@ def staged(
     status: StagedChangeStatus | None = None,
     direction: Annotated[str | None, Query(pattern="^(push|pull)$")] = None,
     operation_type: Annotated[str | None, Query(pattern="^(create|update|delete)$")] = None,
-    store_id: int | None = None,
+    store_id: Id | None = None,
     conflicts_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    cursor: Cursor | None = None,
 ) -> StagedPage:
     filters = StagedFilter(status, direction, operation_type, store_id, conflicts_only)
     rows, total, next_cursor = list_staged(session, filters, limit, cursor)
@@ -117,7 +126,7 @@ class StartIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     config: PushConfig = PushConfig()
-    store_id: int | None = None
+    store_id: Id | None = None
 
 
 class Started(BaseModel):
@@ -226,7 +235,7 @@ def plan(
 class StopIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    job_id: int | None = None
+    job_id: Id | None = None
 
 
 class Stopping(BaseModel):
@@ -234,7 +243,7 @@ class Stopping(BaseModel):
     state: str
 
 
-@router.post("/stop", response_model=Stopping)
+@router.post("/stop", response_model=Stopping, responses=error_responses(409))
 def stop(
     body: StopIn, request: Request, _: Approver, session: SessionDep, jobs: JobsDep
 ) -> Stopping:
@@ -377,7 +386,7 @@ class PushStatus(BaseModel):
 
 @router.get("/status", response_model=PushStatus)
 def push_status(
-    _: Viewer, session: SessionDep, settings: SettingsDep, store_id: int | None = None
+    _: Viewer, session: SessionDep, settings: SettingsDep, store_id: Id | None = None
 ) -> PushStatus:
     """The running (else the latest) push and its figures, of one store when named."""
     job = _push_job(session, store_id)
@@ -407,8 +416,8 @@ def debug_status(
     _: Viewer,
     session: SessionDep,
     settings: SettingsDep,
-    store_id: int | None = None,
-    job_id: int | None = None,
+    store_id: Id | None = None,
+    job_id: Id | None = None,
 ) -> DebugStatus:
     """The status, plus the job row and the run's counts (works, steps, requests, waits) and
     the pool's recent resizes with their reasons."""
@@ -445,8 +454,8 @@ def debug_workers(
     _: Viewer,
     session: SessionDep,
     settings: SettingsDep,
-    store_id: int | None = None,
-    job_id: int | None = None,
+    store_id: Id | None = None,
+    job_id: Id | None = None,
 ) -> DebugWorkers:
     """One row per worker of the push's pool: id, state (idle, busy, backoff, stopped), current
     batch, items done (works), errors, backoff_until, busy time and utilisation."""
@@ -479,8 +488,8 @@ def debug_metrics(
     _: Viewer,
     session: SessionDep,
     settings: SettingsDep,
-    store_id: int | None = None,
-    job_id: int | None = None,
+    store_id: Id | None = None,
+    job_id: Id | None = None,
 ) -> DebugMetrics:
     """Latency percentiles per operation kind (seconds a step took, p50/p90/p99), points per
     item and per work, retries by cause, waits for the bucket."""
@@ -529,10 +538,10 @@ class SyncHistoryPage(BaseModel):
 def history(
     _: Viewer,
     session: SessionDep,
-    store_id: int | None = None,
+    store_id: Id | None = None,
     direction: Annotated[str | None, Query(pattern="^(push|pull)$")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> SyncHistoryPage:
     """Past pulls and pushes, newest first, with their counts, figures and errors; `cursor`
     is the previous page's `next_cursor`."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel
 
 from cowans.api.deps import JobsDep, SessionDep, audit
+from cowans.api.errors import error_responses
 from cowans.jobs.pull import queue_webhook_pull
 from cowans.sync import webhooks
 from cowans.sync.webhooks import MAX_BODY_BYTES, WebhookBodyTooLarge, WebhookErrorCode
@@ -49,7 +50,7 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 OptionalHeader = Annotated[str | None, Header()]
 
 
-@router.post("/webhooks", response_model=WebhookReceived)
+@router.post("/webhooks", response_model=WebhookReceived, responses=error_responses(400, 401, 413))
 def receive_webhook(
     request: Request,
     body: RawBody,
