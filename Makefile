@@ -14,7 +14,7 @@ WEB_BUILD := $(WEB)/dist/index.html
 WEB_SOURCES := $(shell find $(WEB)/src -type f 2>/dev/null) \
 	$(addprefix $(WEB)/,package.json index.html vite.config.ts tsconfig.json)
 
-.PHONY: help install system-deps web run test lint audit format clean screenshots bench bench-quick
+.PHONY: help install system-deps web run test lint audit format clean screenshots bench bench-quick chaos
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,11 @@ bench: install system-deps web  ## Run every benchmark (full size) and write BEN
 
 bench-quick: install system-deps web  ## The benchmarks at small sizes, one run each (under 5 minutes)
 	$(BIN)/python bench/run.py --quick $(ARGS)
+
+# Issue #10's chaos run, long form (the suite runs a short one): faults, throttles and SIGKILLed
+# workers during pushes of thousands of changes; writes its figures into RELIABILITY.md.
+chaos: install system-deps  ## Push 5,000 products and 2,000 updates through faults and worker kills
+	$(BIN)/python bench/chaos.py $(ARGS)
 
 format: install $(WEB_DEPS)  ## Fix what ruff can fix and format the code
 	$(BIN)/ruff check --fix .

@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="P",
         help="P(a mutation is applied, then answered INTERNAL_SERVER_ERROR)",
     )
+    add(
+        "--fault-throttle",
+        type=_probability,
+        default=0.0,
+        metavar="P",
+        help="P(a request is answered THROTTLED whatever the bucket holds)",
+    )
     add("--latency-ms", type=_latency, default=(0, 0), metavar="MIN-MAX", help="added latency")
     add("--fault-seed", type=int, default=0, metavar="N", help="seed of the fault dice")
     add(
@@ -144,6 +151,7 @@ def _shops(args: argparse.Namespace, parser: argparse.ArgumentParser) -> list[Sh
                 http_5xx=args.fault_5xx,
                 hang=args.fault_hang,
                 ise_after_apply=args.fault_ise_after_apply,
+                throttle=args.fault_throttle,
                 latency_ms=args.latency_ms,
                 seed=args.fault_seed,
             ),

@@ -225,7 +225,10 @@ def run(
             },
             is_mutation,
         )
-    if not shop.bucket.try_take(requested.total):
+    forced = shop.faults.roll(shop.faults.throttle)
+    if forced:
+        shop.counters["faults_throttle"] += 1
+    if forced or not shop.bucket.try_take(requested.total):
         shop.counters["throttled"] += 1
         return Outcome(
             {

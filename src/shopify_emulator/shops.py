@@ -23,6 +23,9 @@ class Faults:
     http_5xx: float = 0.0
     hang: float = 0.0
     ise_after_apply: float = 0.0
+    # A THROTTLED answer whatever the bucket holds: a client that paces itself by the bucket
+    # never meets a real throttle, so a chaos run forces some.
+    throttle: float = 0.0
     latency_ms: tuple[int, int] = (0, 0)
     hang_seconds: float = 600.0
     seed: int = 0
@@ -47,6 +50,7 @@ class Faults:
             "http_5xx": self.http_5xx,
             "hang": self.hang,
             "ise_after_apply": self.ise_after_apply,
+            "throttle": self.throttle,
             "latency_ms": list(self.latency_ms),
             "seed": self.seed,
         }

@@ -34,7 +34,7 @@ from shopify_emulator.throttle import PLANS
 
 MAX_SEED_PRODUCTS = 200_000
 STATUSES = ("ACTIVE", "DRAFT", "ARCHIVED")
-PROBABILITIES = ("http_5xx", "hang", "ise_after_apply")
+PROBABILITIES = ("http_5xx", "hang", "ise_after_apply", "throttle")
 EDIT_FIELDS = frozenset({"title", "price", "tags", "status", "inventory"})
 
 
@@ -249,11 +249,13 @@ async def state(request: Request, shop: Shop) -> dict[str, Any]:
 
 # Counters and config -----------------------------------------------------------------------
 
-# The counters app.py keeps per fault kind.
+# The counters app.py and executor.py keep per fault kind. A forced throttle is a THROTTLED
+# answer like any other, so it is counted in `throttled` as well.
 FAULT_COUNTERS = {
     "http_5xx": "faults_5xx",
     "hang": "faults_hang",
     "ise_after_apply": "faults_ise_after_apply",
+    "throttle": "faults_throttle",
 }
 WEBHOOK_COUNTERS = {
     "webhook_events": "events",

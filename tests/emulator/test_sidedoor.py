@@ -110,7 +110,7 @@ def test_counters_count_requests_points_and_each_mutation(emulator: RunningEmula
     assert counters["requests"] == 3
     assert counters["points_spent"] > 0
     assert counters["mutations"] == {"productSet": 2}
-    assert counters["faults"] == {"http_5xx": 0, "hang": 0, "ise_after_apply": 0}
+    assert counters["faults"] == {"http_5xx": 0, "hang": 0, "ise_after_apply": 0, "throttle": 0}
     cleared = door(emulator, "DELETE", "demo/counters").json()
     assert cleared["requests"] == 0
     assert cleared["mutations"] == {}

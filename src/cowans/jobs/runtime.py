@@ -54,6 +54,11 @@ class JobRuntime:
         self.shutting_down = threading.Event()
         self._running: dict[int, JobContext] = {}
         self._running_lock = threading.Lock()
+        # Jobs this process dropped because the database went away: the monitor hands them
+        # back (queued again, or failed) once it can reach the database. Nobody else would: a
+        # process never takes back its own jobs, and it may be the only one.
+        self._dropped: set[int] = set()
+        self._dropped_lock = threading.Lock()
         self._run_task = self.huey.task(name="run_job")(self.run_job)
         self.schedules = register_schedules(self)
 
@@ -79,7 +84,19 @@ class JobRuntime:
     # Running ------------------------------------------------------------------------------------
 
     def run_job(self, job_id: int) -> None:
-        """The Huey task: run the job if it is still there to run."""
+        """The Huey task: run the job if it is still there to run. The queue has handed the
+        task over: if the database goes away now, the job is kept in `_dropped` until it can be
+        handed back, never lost with the task."""
+        try:
+            self._claim_and_run(job_id)
+        except OperationalError as exc:
+            logger.warning(
+                "job %s: database unavailable (%s); queued again later", job_id, exc.orig
+            )
+            with self._dropped_lock:
+                self._dropped.add(job_id)
+
+    def _claim_and_run(self, job_id: int) -> None:
         job = store.claim(self.engine, job_id, self.worker_id)
         if job is None:
             return
@@ -119,6 +136,8 @@ class JobRuntime:
                 self.enqueue(context.job_id, "high")  # it was running: let it go on first
         except JobLost:
             logger.warning("job %s was taken over by another worker", context.job_id)
+        except OperationalError:
+            raise  # the database went away: not the job's fault, see run_job
         except CompletedWithErrors as exc:
             self._end(context, JobState.COMPLETED_WITH_ERRORS, result=exc.result, error=exc.message)
         except DomainError as exc:
@@ -175,6 +194,21 @@ class JobRuntime:
         for job_id in recovered.failed:
             logger.error("job %s lost its worker too often; failed", job_id)
         for job_id in recovered.requeued + recovered.failed:
+            self._publish_state_of(job_id)
+        self._hand_back_dropped()
+
+    def _hand_back_dropped(self) -> None:
+        """Queue again (or fail, past their attempts) the jobs dropped in an outage; runs in
+        the monitor after a round that reached the database."""
+        with self._dropped_lock:
+            dropped = sorted(self._dropped)
+        for job_id in dropped:
+            max_attempts = self.settings.job_max_attempts
+            if store.release_after_outage(self.engine, job_id, self.worker_id, max_attempts):
+                logger.warning("job %s queued again after a database outage", job_id)
+                self.enqueue(job_id, "high")  # it was running: let it go on first
+            with self._dropped_lock:
+                self._dropped.discard(job_id)
             self._publish_state_of(job_id)
 
     # Consumers ----------------------------------------------------------------------------------

@@ -197,6 +197,34 @@ def give_back(engine: Engine, job_id: int, worker: str) -> bool:
     )
 
 
+def release_after_outage(engine: Engine, job_id: int, worker: str, max_attempts: int) -> bool:
+    """Hand back a job this worker had to drop because the database went away under it: queued
+    again to go on from its recorded items, or failed once it has used its attempts (a job that
+    meets a database error every time must not loop). True when it is queued to run again:
+    queued, whether this call or another worker's recovery put it there."""
+    if not _changed(
+        engine,
+        *_held_by(job_id, worker),
+        SyncJob.attempts < max_attempts,
+        state=JobState.QUEUED,
+        worker=None,
+    ):
+        _changed(
+            engine,
+            *_held_by(job_id, worker),
+            state=JobState.FAILED,
+            finished_at=utcnow(),
+            error=(
+                f"The database was unavailable during each of the job's {max_attempts} "
+                "attempts, so it is not started again. Its finished items are kept; retry it "
+                "once the database is healthy."
+            ),
+        )
+    with read_scope(engine) as session:
+        state = session.scalar(select(SyncJob.state).where(SyncJob.id == job_id))
+    return state is JobState.QUEUED
+
+
 def requeue_for_retry(session: Session, job_id: int) -> SyncJob:
     """Queue a finished job again, for its failed items. Conditional, so two retries at once
     cannot put a job that already runs again back in the queue."""
