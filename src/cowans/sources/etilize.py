@@ -352,6 +352,11 @@ def _layout(names: list[str]) -> _Layout:
         raise _not_a_feed(
             f"the header lacks {', '.join(missing)} (its first column is {_shown(names[0])})"
         )
+    too_long = [name for name in names if len(name) > MAX_STORED_CHARS]
+    if too_long:  # a specification's name, or a row error's column, is kept in 255 characters
+        raise _not_a_feed(
+            f"a column name is longer than {MAX_STORED_CHARS} characters: {_shown(too_long[0])}"
+        )
     repeated = sorted(name for name, count in Counter(names).items() if name and count > 1)
     if repeated:
         raise _not_a_feed(f"columns appear more than once: {', '.join(map(_shown, repeated[:5]))}")
