@@ -643,16 +643,19 @@ def add_media(data: ShopData, product: Product, source: str, alt: str = "") -> M
 
 
 def set_collections(data: ShopData, product: Product, collection_numbers: list[int]) -> None:
-    wanted = [n for n in collection_numbers if n in data.collections]
-    for number in product.collection_numbers:
-        if number not in wanted and number in data.collections:
+    """Membership is read from the product's side, which every change keeps in step with the
+    collections' lists: asking a collection's list cost a scan of its members for each product
+    joining it, so a bulk import into one collection took quadratic time."""
+    wanted = [n for n in dict.fromkeys(collection_numbers) if n in data.collections]
+    previous = set(product.collection_numbers)
+    for number in previous.difference(wanted):
+        if number in data.collections:
             members = data.collections[number].product_numbers
             if product.number in members:
                 members.remove(product.number)
     for number in wanted:
-        members = data.collections[number].product_numbers
-        if product.number not in members:
-            members.append(product.number)
+        if number not in previous:
+            data.collections[number].product_numbers.append(product.number)
             data.collections[number].updated_at = now()
     product.collection_numbers = wanted
 

@@ -82,6 +82,9 @@ class _Worker:
     busy_before: float = 0.0  # busy time of finished steps
     step: Step | None = None
     step_started: float = 0.0
+    # Counted once when the step starts: a bulk step holds every change of its window, and
+    # counting them on each report made a 100,000-product push spend a fifth of its CPU here.
+    step_changes: int = 0
     backoff_until: float = 0.0
     backoff_cause: str | None = None
     step_backoff: float = 0.0  # waits announced during the current step
@@ -187,6 +190,7 @@ class SyncPerformanceMonitor:
     def step_started(self, worker_id: int, step: Step) -> None:
         worker = self._worker(worker_id)
         worker.step, worker.step_started = step, self.clock()
+        worker.step_changes = len({work.change_id for work in step.works})
 
     def step_finished(
         self, worker_id: int, step: Step, outcomes: Sequence[Outcome], seconds: float
@@ -399,7 +403,7 @@ class SyncPerformanceMonitor:
             "kind": step.kind.value,
             "bulk": step.is_bulk,
             "works": len(step.works),
-            "changes": len({work.change_id for work in step.works}),
+            "changes": worker.step_changes,
             "predicted_cost": step.predicted_cost,
             "started_at": self._wall(worker.step_started, now),
             "running_seconds": round(now - worker.step_started, 3),
