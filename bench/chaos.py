@@ -46,8 +46,8 @@ from typing import Any
 from common import EmulatorProcess, write
 from sqlalchemy import Engine, select
 from system import COWANS, ROOT  # system.py puts the repository root on sys.path
+from tests.sync.test_push_job import stage_and_approve, start_push
 
-from cowans.auth.service import create_user
 from cowans.config import Settings, get_settings
 from cowans.db import migrate
 from cowans.db.models import (
@@ -55,21 +55,16 @@ from cowans.db.models import (
     Product,
     ProductMetafield,
     ProductVariant,
-    Role,
     StagedChangeStatus,
     Store,
     SyncJob,
     SyncStaging,
-    User,
 )
 from cowans.db.session import create_db_engine, session_scope
 from cowans.jobs.handlers import HANDLERS
-from cowans.jobs.push import create_push_job
 from cowans.jobs.runtime import JobRuntime
 from cowans.jobs.store import FINISHED
-from cowans.sync.review import decide
 from cowans.sync.snapshots import desired_snapshot, to_json
-from cowans.sync.staging import stage_push
 
 LOCATIONS = {"MAIN": "Main Warehouse", "WEST": "Store Front"}
 VENDORS = ("Acme", "Avery", "Bic")
@@ -496,28 +491,11 @@ def _worker_env(
     }
 
 
-def _stage_and_approve(engine: Engine, store_id: int) -> int:
-    with session_scope(engine) as session:
-        store = session.get(Store, store_id)
-        assert store is not None
-        staged = stage_push(session, store).staged
-        approver = session.scalars(select(User)).first() or create_user(
-            session, "chaos@cowans.local", secrets.token_urlsafe(16), Role.APPROVER
-        )
-        decide(session, decision="approve", user_id=approver.id, all_pending=True)
-        return staged
-
-
 def _push(
     runtime: JobRuntime, engine: Engine, store_id: int, killer: Killer, phase: PhaseReport
 ) -> None:
     started = time.monotonic()
-    with session_scope(engine) as session:
-        store = session.get(Store, store_id)
-        assert store is not None
-        job = create_push_job(session, store, {"maxWorkers": 4, "strategy": "balanced"}, None)
-        runtime.submit(session, job)
-        job_id = job.id
+    job_id = start_push(runtime, engine, store_id)
     killer.job_id = job_id
     deadline = time.monotonic() + killer.config.job_timeout_seconds
     while True:
@@ -652,7 +630,7 @@ def _run_pushes(
             size = min(config.round_size, config.updates - (number - 1) * config.round_size)
             change_catalog(engine, size, changes)
         name = f"update {number}" if number else "create"
-        phase = PhaseReport(name, _stage_and_approve(engine, store_id))
+        phase = PhaseReport(name, stage_and_approve(engine, store_id))
         report.phases.append(phase)
         _push(runtime, engine, store_id, killer, phase)
         hangs = _settle(config, emulator, hangs)
